@@ -1,0 +1,408 @@
+//! Pairwise (N x M) and elementwise (N) box similarity: IoU, GIoU, DIoU, CIoU, NWD, DotD and
+//! the Gaussian Wasserstein distance W2.
+//!
+//! Conventions (all inputs `xyxy`, validated by the caller, see [`crate::boxes`]):
+//! - IoU is 0 whenever the union or the intersection is not positive (never NaN), so
+//!   zero-area boxes have IoU 0 with everything, themselves included.
+//! - GIoU falls back to IoU when the enclosing box has zero area.
+//! - DIoU and CIoU add `1e-7` to the squared diagonal of the enclosing box, CIoU adds it to
+//!   the heights inside `atan(w/h)` and to the denominator of alpha (torchvision/Ultralytics).
+//! - NWD = exp(-sqrt(W2^2 + eps) / C) with W2^2 = |c_a - c_b|^2 + ((w_a-w_b)^2 + (h_a-h_b)^2)/4;
+//!   `eps = 0` is the paper's exact form, `eps = 1e-6` the authors' code.
+//! - DotD = exp(-|c_a - c_b| / C) (C plays the role of the mean object size S).
+//! - W2 = sqrt(W2^2 + eps), in pixels (a distance, not a similarity).
+//!
+//! Every metric has a scalar `f32` kernel ([`pair`]); on wasm32 with `simd128` the pairwise
+//! and elementwise drivers use four-lane kernels for all metrics but CIoU (whose `atan`
+//! stays scalar). [`pair_f64`] is the float64 reference the tests hold both against.
+
+/// The similarity measures, with the numbers the C ABI uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    Iou = 0,
+    Giou = 1,
+    Diou = 2,
+    Ciou = 3,
+    Nwd = 4,
+    DotD = 5,
+    W2 = 6,
+}
+
+impl Metric {
+    /// The metric for an ABI code, or `None` for an unknown one.
+    pub fn from_code(code: u32) -> Option<Metric> {
+        Some(match code {
+            0 => Metric::Iou,
+            1 => Metric::Giou,
+            2 => Metric::Diou,
+            3 => Metric::Ciou,
+            4 => Metric::Nwd,
+            5 => Metric::DotD,
+            6 => Metric::W2,
+            _ => return None,
+        })
+    }
+}
+
+/// Constants of the Gaussian metrics: `c` normalises NWD and DotD, `eps` is added under the
+/// square root of NWD and W2 (0 for the exact form, 1e-6 for the authors' reference code).
+#[derive(Clone, Copy, Debug)]
+pub struct Params {
+    pub c: f32,
+    pub eps: f32,
+}
+
+/// The epsilon DIoU/CIoU use (torchvision's value).
+pub const DIOU_EPS: f32 = 1e-7;
+
+/// Scalar `f32` similarity of two `xyxy` boxes.
+#[inline]
+pub fn pair(metric: Metric, a: &[f32], b: &[f32], p: Params) -> f32 {
+    let (ax1, ay1, ax2, ay2) = (a[0], a[1], a[2], a[3]);
+    let (bx1, by1, bx2, by2) = (b[0], b[1], b[2], b[3]);
+    match metric {
+        Metric::Nwd | Metric::W2 | Metric::DotD => {
+            let dx = (ax1 + ax2) * 0.5 - (bx1 + bx2) * 0.5;
+            let dy = (ay1 + ay2) * 0.5 - (by1 + by2) * 0.5;
+            let centre = dx * dx + dy * dy;
+            if metric == Metric::DotD {
+                return (-centre.sqrt() / p.c).exp();
+            }
+            let dw = (ax2 - ax1) - (bx2 - bx1);
+            let dh = (ay2 - ay1) - (by2 - by1);
+            let w2 = (centre + (dw * dw + dh * dh) * 0.25 + p.eps).sqrt();
+            if metric == Metric::W2 { w2 } else { (-w2 / p.c).exp() }
+        }
+        _ => {
+            let iw = (ax2.min(bx2) - ax1.max(bx1)).max(0.0);
+            let ih = (ay2.min(by2) - ay1.max(by1)).max(0.0);
+            let inter = iw * ih;
+            let union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
+            let iou = if inter > 0.0 && union > 0.0 { inter / union } else { 0.0 };
+            let ew = ax2.max(bx2) - ax1.min(bx1);
+            let eh = ay2.max(by2) - ay1.min(by1);
+            match metric {
+                Metric::Iou => iou,
+                Metric::Giou => {
+                    let enclose = ew * eh;
+                    if enclose > 0.0 { iou - (enclose - union) / enclose } else { iou }
+                }
+                _ => {
+                    let dx = (ax1 + ax2) - (bx1 + bx2);
+                    let dy = (ay1 + ay2) - (by1 + by2);
+                    let rho2 = (dx * dx + dy * dy) * 0.25;
+                    let diou = iou - rho2 / (ew * ew + eh * eh + DIOU_EPS);
+                    if metric == Metric::Diou {
+                        return diou;
+                    }
+                    let t = ((bx2 - bx1) / (by2 - by1 + DIOU_EPS)).atan()
+                        - ((ax2 - ax1) / (ay2 - ay1 + DIOU_EPS)).atan();
+                    let v = (4.0 / (core::f32::consts::PI * core::f32::consts::PI)) * t * t;
+                    let alpha = v / (1.0 - iou + v + DIOU_EPS);
+                    diou - alpha * v
+                }
+            }
+        }
+    }
+}
+
+/// Float64 reference of [`pair`], the same formulas without rounding to `f32`.
+pub fn pair_f64(metric: Metric, a: [f64; 4], b: [f64; 4], c: f64, eps: f64) -> f64 {
+    let [ax1, ay1, ax2, ay2] = a;
+    let [bx1, by1, bx2, by2] = b;
+    let dx = (ax1 + ax2) / 2.0 - (bx1 + bx2) / 2.0;
+    let dy = (ay1 + ay2) / 2.0 - (by1 + by2) / 2.0;
+    let centre = dx * dx + dy * dy;
+    let dw = (ax2 - ax1) - (bx2 - bx1);
+    let dh = (ay2 - ay1) - (by2 - by1);
+    let w2 = (centre + (dw * dw + dh * dh) / 4.0 + eps).sqrt();
+    let iw = (ax2.min(bx2) - ax1.max(bx1)).max(0.0);
+    let ih = (ay2.min(by2) - ay1.max(by1)).max(0.0);
+    let inter = iw * ih;
+    let union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
+    let iou = if inter > 0.0 && union > 0.0 { inter / union } else { 0.0 };
+    let ew = ax2.max(bx2) - ax1.min(bx1);
+    let eh = ay2.max(by2) - ay1.min(by1);
+    let e = DIOU_EPS as f64;
+    let diou = iou - centre / (ew * ew + eh * eh + e);
+    match metric {
+        Metric::Iou => iou,
+        Metric::Giou => {
+            let enclose = ew * eh;
+            if enclose > 0.0 { iou - (enclose - union) / enclose } else { iou }
+        }
+        Metric::Diou => diou,
+        Metric::Ciou => {
+            let t = ((bx2 - bx1) / (by2 - by1 + e)).atan() - ((ax2 - ax1) / (ay2 - ay1 + e)).atan();
+            let v = 4.0 / (core::f64::consts::PI * core::f64::consts::PI) * t * t;
+            diou - v / (1.0 - iou + v + e) * v
+        }
+        Metric::Nwd => (-w2 / c).exp(),
+        Metric::DotD => (-centre.sqrt() / c).exp(),
+        Metric::W2 => w2,
+    }
+}
+
+/// Scalar pairwise driver: `out[i*M + j] = metric(a[i], b[j])`.
+///
+/// `a` is `xyxy` of length `4*N`, `b` of length `4*M`, `out` of length `N*M`.
+pub fn pairwise_scalar(metric: Metric, a: &[f32], b: &[f32], p: Params, out: &mut [f32]) {
+    let m = b.len() / 4;
+    for (i, ba) in a.chunks_exact(4).enumerate() {
+        let row = &mut out[i * m..(i + 1) * m];
+        for (o, bb) in row.iter_mut().zip(b.chunks_exact(4)) {
+            *o = pair(metric, ba, bb, p);
+        }
+    }
+}
+
+/// Scalar elementwise driver: `out[i] = metric(a[i], b[i])`; `a`, `b` of length `4*N`.
+pub fn elementwise_scalar(metric: Metric, a: &[f32], b: &[f32], p: Params, out: &mut [f32]) {
+    for ((o, ba), bb) in out.iter_mut().zip(a.chunks_exact(4)).zip(b.chunks_exact(4)) {
+        *o = pair(metric, ba, bb, p);
+    }
+}
+
+/// Whether this build runs the four-lane SIMD kernels.
+pub const SIMD: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+
+/// Pairwise similarity, SIMD where the build has it; same contract as [`pairwise_scalar`].
+pub fn pairwise(metric: Metric, a: &[f32], b: &[f32], p: Params, out: &mut [f32]) {
+    debug_assert!(a.len() % 4 == 0 && b.len() % 4 == 0 && out.len() == a.len() / 4 * (b.len() / 4));
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        if metric != Metric::Ciou {
+            simd::pairwise(metric, a, b, p, out);
+            return;
+        }
+    }
+    pairwise_scalar(metric, a, b, p, out)
+}
+
+/// Elementwise similarity, SIMD where the build has it; same contract as [`elementwise_scalar`].
+pub fn elementwise(metric: Metric, a: &[f32], b: &[f32], p: Params, out: &mut [f32]) {
+    debug_assert!(a.len() == b.len() && out.len() == a.len() / 4);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        if metric != Metric::Ciou {
+            simd::elementwise(metric, a, b, p, out);
+            return;
+        }
+    }
+    elementwise_scalar(metric, a, b, p, out)
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use super::{pair, Metric, Params};
+    use core::arch::wasm32::*;
+
+    /// Four boxes, one per lane.
+    #[derive(Clone, Copy)]
+    struct Lanes {
+        x1: v128,
+        y1: v128,
+        x2: v128,
+        y2: v128,
+    }
+
+    /// Boxes transposed to structure-of-arrays, padded to a multiple of four.
+    struct Soa {
+        x1: Vec<f32>,
+        y1: Vec<f32>,
+        x2: Vec<f32>,
+        y2: Vec<f32>,
+    }
+
+    impl Soa {
+        fn new(xyxy: &[f32]) -> Soa {
+            let n = xyxy.len() / 4;
+            let padded = (n + 3) & !3;
+            let mut s = Soa { x1: vec![0.0; padded], y1: vec![0.0; padded], x2: vec![0.0; padded], y2: vec![0.0; padded] };
+            for (i, b) in xyxy.chunks_exact(4).enumerate() {
+                s.x1[i] = b[0];
+                s.y1[i] = b[1];
+                s.x2[i] = b[2];
+                s.y2[i] = b[3];
+            }
+            s
+        }
+
+        #[inline(always)]
+        fn lanes(&self, j: usize) -> Lanes {
+            debug_assert!(j + 4 <= self.x1.len());
+            // SAFETY: j + 4 <= padded length of every column (checked by the callers' loop
+            // bounds); v128_load has no alignment requirement.
+            unsafe {
+                Lanes {
+                    x1: v128_load(self.x1.as_ptr().add(j) as *const v128),
+                    y1: v128_load(self.y1.as_ptr().add(j) as *const v128),
+                    x2: v128_load(self.x2.as_ptr().add(j) as *const v128),
+                    y2: v128_load(self.y2.as_ptr().add(j) as *const v128),
+                }
+            }
+        }
+    }
+
+    /// exp(x) for four lanes: Cody-Waite range reduction to |r| <= ln2/2 and a degree-7
+    /// Taylor polynomial (relative error < 1e-7 before rounding); 0 below -87.3.
+    #[inline(always)]
+    fn exp4(x: v128) -> v128 {
+        let xc = f32x4_max(x, f32x4_splat(-87.3));
+        let n = f32x4_nearest(f32x4_mul(xc, f32x4_splat(core::f32::consts::LOG2_E)));
+        let r = f32x4_sub(xc, f32x4_mul(n, f32x4_splat(0.693_145_75)));
+        let r = f32x4_sub(r, f32x4_mul(n, f32x4_splat(1.428_606_8e-6)));
+        let mut p = f32x4_splat(1.0 / 5040.0);
+        for k in [720.0f32, 120.0, 24.0, 6.0, 2.0, 1.0, 1.0] {
+            p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.0 / k));
+        }
+        let bits = i32x4_shl(i32x4_add(i32x4_trunc_sat_f32x4(n), i32x4_splat(127)), 23);
+        let y = f32x4_mul(p, bits);
+        v128_bitselect(f32x4_splat(0.0), y, f32x4_lt(x, f32x4_splat(-87.3)))
+    }
+
+    #[inline(always)]
+    fn kernel(metric: Metric, a: Lanes, b: Lanes, p: Params) -> v128 {
+        let half = f32x4_splat(0.5);
+        let zero = f32x4_splat(0.0);
+        match metric {
+            Metric::Nwd | Metric::W2 | Metric::DotD => {
+                let dx = f32x4_sub(f32x4_mul(f32x4_add(a.x1, a.x2), half), f32x4_mul(f32x4_add(b.x1, b.x2), half));
+                let dy = f32x4_sub(f32x4_mul(f32x4_add(a.y1, a.y2), half), f32x4_mul(f32x4_add(b.y1, b.y2), half));
+                let centre = f32x4_add(f32x4_mul(dx, dx), f32x4_mul(dy, dy));
+                let inv_c = f32x4_splat(-1.0 / p.c);
+                if metric == Metric::DotD {
+                    return exp4(f32x4_mul(f32x4_sqrt(centre), inv_c));
+                }
+                let dw = f32x4_sub(f32x4_sub(a.x2, a.x1), f32x4_sub(b.x2, b.x1));
+                let dh = f32x4_sub(f32x4_sub(a.y2, a.y1), f32x4_sub(b.y2, b.y1));
+                let shape = f32x4_mul(f32x4_add(f32x4_mul(dw, dw), f32x4_mul(dh, dh)), f32x4_splat(0.25));
+                let w2 = f32x4_sqrt(f32x4_add(f32x4_add(centre, shape), f32x4_splat(p.eps)));
+                if metric == Metric::W2 {
+                    return w2;
+                }
+                // Divide (not multiply by 1/C) so the exponent rounds as in the scalar kernel.
+                exp4(f32x4_neg(f32x4_div(w2, f32x4_splat(p.c))))
+            }
+            _ => {
+                let iw = f32x4_max(f32x4_sub(f32x4_min(a.x2, b.x2), f32x4_max(a.x1, b.x1)), zero);
+                let ih = f32x4_max(f32x4_sub(f32x4_min(a.y2, b.y2), f32x4_max(a.y1, b.y1)), zero);
+                let inter = f32x4_mul(iw, ih);
+                let area_a = f32x4_mul(f32x4_sub(a.x2, a.x1), f32x4_sub(a.y2, a.y1));
+                let area_b = f32x4_mul(f32x4_sub(b.x2, b.x1), f32x4_sub(b.y2, b.y1));
+                let union = f32x4_sub(f32x4_add(area_a, area_b), inter);
+                let ok = v128_and(f32x4_gt(inter, zero), f32x4_gt(union, zero));
+                let iou = v128_and(f32x4_div(inter, union), ok);
+                if metric == Metric::Iou {
+                    return iou;
+                }
+                let ew = f32x4_sub(f32x4_max(a.x2, b.x2), f32x4_min(a.x1, b.x1));
+                let eh = f32x4_sub(f32x4_max(a.y2, b.y2), f32x4_min(a.y1, b.y1));
+                if metric == Metric::Giou {
+                    let enclose = f32x4_mul(ew, eh);
+                    let penalty = f32x4_div(f32x4_sub(enclose, union), enclose);
+                    let penalty = v128_and(penalty, f32x4_gt(enclose, zero));
+                    return f32x4_sub(iou, penalty);
+                }
+                // DIoU
+                let dx = f32x4_sub(f32x4_add(a.x1, a.x2), f32x4_add(b.x1, b.x2));
+                let dy = f32x4_sub(f32x4_add(a.y1, a.y2), f32x4_add(b.y1, b.y2));
+                let rho2 = f32x4_mul(f32x4_add(f32x4_mul(dx, dx), f32x4_mul(dy, dy)), f32x4_splat(0.25));
+                let diag = f32x4_add(f32x4_add(f32x4_mul(ew, ew), f32x4_mul(eh, eh)), f32x4_splat(super::DIOU_EPS));
+                f32x4_sub(iou, f32x4_div(rho2, diag))
+            }
+        }
+    }
+
+    fn splat(b: &[f32]) -> Lanes {
+        Lanes { x1: f32x4_splat(b[0]), y1: f32x4_splat(b[1]), x2: f32x4_splat(b[2]), y2: f32x4_splat(b[3]) }
+    }
+
+    #[inline(always)]
+    fn store(out: &mut [f32], v: v128) {
+        debug_assert!(out.len() >= 4);
+        // SAFETY: out has at least four elements (asserted above); v128_store is unaligned.
+        unsafe { v128_store(out.as_mut_ptr() as *mut v128, v) }
+    }
+
+    pub fn pairwise(metric: Metric, a: &[f32], b: &[f32], p: Params, out: &mut [f32]) {
+        let m = b.len() / 4;
+        let full = m & !3;
+        let soa = Soa::new(b);
+        for (i, ba) in a.chunks_exact(4).enumerate() {
+            let al = splat(ba);
+            let row = &mut out[i * m..(i + 1) * m];
+            let mut j = 0;
+            while j < full {
+                store(&mut row[j..j + 4], kernel(metric, al, soa.lanes(j), p));
+                j += 4;
+            }
+            for (o, bb) in row[full..].iter_mut().zip(b[4 * full..].chunks_exact(4)) {
+                *o = pair(metric, ba, bb, p);
+            }
+        }
+    }
+
+    pub fn elementwise(metric: Metric, a: &[f32], b: &[f32], p: Params, out: &mut [f32]) {
+        let n = out.len();
+        let full = n & !3;
+        let (sa, sb) = (Soa::new(&a[..4 * full]), Soa::new(&b[..4 * full]));
+        let mut j = 0;
+        while j < full {
+            store(&mut out[j..j + 4], kernel(metric, sa.lanes(j), sb.lanes(j), p));
+            j += 4;
+        }
+        for k in full..n {
+            out[k] = pair(metric, &a[4 * k..4 * k + 4], &b[4 * k..4 * k + 4], p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXACT: Params = Params { c: 12.8, eps: 0.0 };
+
+    #[test]
+    fn paper_example_and_conventions() {
+        let a = [10.0, 10.0, 16.0, 16.0];
+        let b = [12.0, 12.0, 18.0, 18.0];
+        assert!((pair(Metric::Nwd, &a, &b, EXACT) - 0.80174).abs() < 1e-5);
+        assert!((pair(Metric::Iou, &a, &b, EXACT) - 0.285714).abs() < 1e-5);
+        assert_eq!(pair(Metric::Nwd, &a, &a, EXACT), 1.0);
+        let eps = Params { c: 12.8, eps: 1e-6 };
+        assert!((pair(Metric::Nwd, &a, &a, eps) - 0.999922).abs() < 1e-6);
+        let line = [5.0, 5.0, 5.0, 9.0];
+        assert_eq!(pair(Metric::Iou, &line, &line, EXACT), 0.0);
+        for m in [Metric::Giou, Metric::Diou, Metric::Ciou] {
+            assert!(pair(m, &line, &line, EXACT).is_finite());
+        }
+        let point = [15.0, 15.0, 15.0, 15.0];
+        let target = [10.0, 10.0, 20.0, 20.0];
+        assert!((pair(Metric::Ciou, &point, &target, EXACT) + 0.05).abs() < 1e-6);
+    }
+
+    #[test]
+    fn scalar_f32_tracks_f64_on_random_boxes() {
+        let mut seed = 12345u64;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 40) as f32) / ((1u64 << 24) as f32)
+        };
+        for _ in 0..20000 {
+            let mut bx = [[0f32; 4]; 2];
+            for b in bx.iter_mut() {
+                let (x, y) = (rnd() * 1000.0, rnd() * 1000.0);
+                let s = if rnd() < 0.5 { 32.0 } else { 400.0 };
+                *b = [x, y, x + rnd() * s, y + rnd() * s];
+            }
+            for m in [Metric::Iou, Metric::Nwd, Metric::Giou, Metric::W2] {
+                let got = pair(m, &bx[0], &bx[1], EXACT) as f64;
+                let want = pair_f64(m, bx[0].map(f64::from), bx[1].map(f64::from), 12.8, 0.0);
+                let tol = 2e-5 * want.abs() + if m == Metric::Giou { 1e-6 } else { 1e-37 };
+                assert!((got - want).abs() <= tol, "{:?} {:?} {} {}", m, bx, got, want);
+            }
+        }
+    }
+}
