@@ -47,17 +47,20 @@ function logKernel(metric: Metric, eps: number): void {
 
 /**
  * Pairwise similarity. `a`: xyxy, 4*N; `b`: xyxy, 4*M. Returns Float32Array N*M, row-major
- * (`out[i*M + j]` compares a[i] with b[j]).
+ * (`out[i*M + j]` compares a[i] with b[j]), written into `out` when given (length N*M):
+ * reusing it across calls saves allocating and page-faulting a fresh array each time.
  */
-export function pairwise(metric: Metric, a: Float32Array, b: Float32Array, opts: SimilarityOptions = {}): Float32Array {
+export function pairwise(metric: Metric, a: Float32Array, b: Float32Array, opts: SimilarityOptions = {},
+  out?: Float32Array): Float32Array {
   const {c, eps} = similarityParams(opts);
   const code = metricCode(metric);
   const n = a.length / 4, m = b.length / 4;
   logKernel(metric, eps);
   return withArena((arena, core) => {
-    const out = arena.alloc(4 * n * m);
-    core.nwd_similarity_pairwise(code, arena.copyIn(a), n, arena.copyIn(b), m, c, eps, out);
-    return arena.f32(out, n * m);
+    if (out && out.length !== n * m) throw new RangeError(`out has length ${out.length}, expected ${n * m}`);
+    const ptr = arena.alloc(4 * n * m);
+    core.nwd_similarity_pairwise(code, arena.copyIn(a), n, arena.copyIn(b), m, c, eps, ptr);
+    return out ? arena.f32Into(ptr, out) : arena.f32(ptr, n * m);
   });
 }
 

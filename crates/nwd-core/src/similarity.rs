@@ -197,114 +197,128 @@ mod simd {
     use super::{pair, Metric, Params};
     use core::arch::wasm32::*;
 
-    /// Four boxes, one per lane.
+    /// Four boxes, one per lane, with the derived quantities the kernels share. Each is
+    /// computed with the same operations as the scalar kernel, so both round alike.
     #[derive(Clone, Copy)]
     struct Lanes {
         x1: v128,
         y1: v128,
         x2: v128,
         y2: v128,
+        /// (x2 - x1) * (y2 - y1)
+        area: v128,
+        /// (x1 + x2) * 0.5, (y1 + y2) * 0.5
+        cx: v128,
+        cy: v128,
+        /// x2 - x1, y2 - y1
+        w: v128,
+        h: v128,
     }
 
-    /// Boxes transposed to structure-of-arrays, padded to a multiple of four.
+    const COLS: usize = 9;
+
+    /// Boxes transposed to structure-of-arrays (one column per `Lanes` field), padded to a
+    /// multiple of four.
     struct Soa {
-        x1: Vec<f32>,
-        y1: Vec<f32>,
-        x2: Vec<f32>,
-        y2: Vec<f32>,
+        cols: Vec<f32>,
+        stride: usize,
+    }
+
+    fn derived(b: &[f32]) -> [f32; COLS] {
+        let (w, h) = (b[2] - b[0], b[3] - b[1]);
+        [b[0], b[1], b[2], b[3], w * h, (b[0] + b[2]) * 0.5, (b[1] + b[3]) * 0.5, w, h]
     }
 
     impl Soa {
         fn new(xyxy: &[f32]) -> Soa {
             let n = xyxy.len() / 4;
-            let padded = (n + 3) & !3;
-            let mut s = Soa { x1: vec![0.0; padded], y1: vec![0.0; padded], x2: vec![0.0; padded], y2: vec![0.0; padded] };
+            let stride = (n + 3) & !3;
+            let mut cols = vec![0.0; COLS * stride];
             for (i, b) in xyxy.chunks_exact(4).enumerate() {
-                s.x1[i] = b[0];
-                s.y1[i] = b[1];
-                s.x2[i] = b[2];
-                s.y2[i] = b[3];
+                for (k, v) in derived(b).iter().enumerate() {
+                    cols[k * stride + i] = *v;
+                }
             }
-            s
+            Soa { cols, stride }
         }
 
         #[inline(always)]
         fn lanes(&self, j: usize) -> Lanes {
-            debug_assert!(j + 4 <= self.x1.len());
-            // SAFETY: j + 4 <= padded length of every column (checked by the callers' loop
-            // bounds); v128_load has no alignment requirement.
-            unsafe {
-                Lanes {
-                    x1: v128_load(self.x1.as_ptr().add(j) as *const v128),
-                    y1: v128_load(self.y1.as_ptr().add(j) as *const v128),
-                    x2: v128_load(self.x2.as_ptr().add(j) as *const v128),
-                    y2: v128_load(self.y2.as_ptr().add(j) as *const v128),
-                }
-            }
+            debug_assert!(j + 4 <= self.stride);
+            let base = self.cols.as_ptr();
+            // SAFETY: j + 4 <= stride, so every load stays inside column k's `stride` floats
+            // of `cols` (COLS * stride long); v128_load has no alignment requirement.
+            let ld = |k: usize| unsafe { v128_load(base.add(k * self.stride + j) as *const v128) };
+            Lanes { x1: ld(0), y1: ld(1), x2: ld(2), y2: ld(3), area: ld(4), cx: ld(5), cy: ld(6), w: ld(7), h: ld(8) }
         }
     }
 
-    /// exp(x) for four lanes: Cody-Waite range reduction to |r| <= ln2/2 and a degree-7
-    /// Taylor polynomial (relative error < 1e-7 before rounding); 0 below -87.3.
+    fn splat(b: &[f32]) -> Lanes {
+        let d = derived(b);
+        let s = |k: usize| f32x4_splat(d[k]);
+        Lanes { x1: s(0), y1: s(1), x2: s(2), y2: s(3), area: s(4), cx: s(5), cy: s(6), w: s(7), h: s(8) }
+    }
+
+    /// exp(x) for four lanes: n = round(x / ln2) by the 1.5 * 2^23 trick (whose bits then
+    /// hold n, giving 2^n by a shift), Cody-Waite reduction to |r| <= ln2/2, and a degree-6
+    /// Taylor polynomial (relative error < 2e-7 before rounding); 0 below -87.3.
     #[inline(always)]
     fn exp4(x: v128) -> v128 {
-        let xc = f32x4_max(x, f32x4_splat(-87.3));
-        let n = f32x4_nearest(f32x4_mul(xc, f32x4_splat(core::f32::consts::LOG2_E)));
+        const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23, bits 0x4B40_0000
+        let xc = f32x4_pmax(x, f32x4_splat(-87.3));
+        let t = f32x4_add(f32x4_mul(xc, f32x4_splat(core::f32::consts::LOG2_E)), f32x4_splat(MAGIC));
+        let n = f32x4_sub(t, f32x4_splat(MAGIC));
         let r = f32x4_sub(xc, f32x4_mul(n, f32x4_splat(0.693_145_75)));
         let r = f32x4_sub(r, f32x4_mul(n, f32x4_splat(1.428_606_8e-6)));
-        let mut p = f32x4_splat(1.0 / 5040.0);
-        for k in [720.0f32, 120.0, 24.0, 6.0, 2.0, 1.0, 1.0] {
-            p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.0 / k));
-        }
-        let bits = i32x4_shl(i32x4_add(i32x4_trunc_sat_f32x4(n), i32x4_splat(127)), 23);
-        let y = f32x4_mul(p, bits);
-        v128_bitselect(f32x4_splat(0.0), y, f32x4_lt(x, f32x4_splat(-87.3)))
+        let mut p = f32x4_splat(1.0 / 720.0);
+        p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.0 / 120.0));
+        p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.0 / 24.0));
+        p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.0 / 6.0));
+        p = f32x4_add(f32x4_mul(p, r), f32x4_splat(0.5));
+        p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.0));
+        p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.0));
+        let pow2 = i32x4_shl(i32x4_add(t, i32x4_splat(127 - 0x4B40_0000)), 23);
+        v128_andnot(f32x4_mul(p, pow2), f32x4_lt(x, f32x4_splat(-87.3)))
     }
 
+    /// The four-lane kernel of one metric (never CIoU); `metric` is a constant at each call
+    /// site, so the match folds away. It uses pmin/pmax (one x86 instruction each; wasm's
+    /// NaN-propagating min/max take several): inputs are finite by the box policy.
     #[inline(always)]
     fn kernel(metric: Metric, a: Lanes, b: Lanes, p: Params) -> v128 {
-        let half = f32x4_splat(0.5);
         let zero = f32x4_splat(0.0);
         match metric {
             Metric::Nwd | Metric::W2 | Metric::DotD => {
-                let dx = f32x4_sub(f32x4_mul(f32x4_add(a.x1, a.x2), half), f32x4_mul(f32x4_add(b.x1, b.x2), half));
-                let dy = f32x4_sub(f32x4_mul(f32x4_add(a.y1, a.y2), half), f32x4_mul(f32x4_add(b.y1, b.y2), half));
+                let dx = f32x4_sub(a.cx, b.cx);
+                let dy = f32x4_sub(a.cy, b.cy);
                 let centre = f32x4_add(f32x4_mul(dx, dx), f32x4_mul(dy, dy));
-                let inv_c = f32x4_splat(-1.0 / p.c);
+                let neg_inv_c = f32x4_splat(-1.0 / p.c);
                 if metric == Metric::DotD {
-                    return exp4(f32x4_mul(f32x4_sqrt(centre), inv_c));
+                    return exp4(f32x4_mul(f32x4_sqrt(centre), neg_inv_c));
                 }
-                let dw = f32x4_sub(f32x4_sub(a.x2, a.x1), f32x4_sub(b.x2, b.x1));
-                let dh = f32x4_sub(f32x4_sub(a.y2, a.y1), f32x4_sub(b.y2, b.y1));
+                let dw = f32x4_sub(a.w, b.w);
+                let dh = f32x4_sub(a.h, b.h);
                 let shape = f32x4_mul(f32x4_add(f32x4_mul(dw, dw), f32x4_mul(dh, dh)), f32x4_splat(0.25));
                 let w2 = f32x4_sqrt(f32x4_add(f32x4_add(centre, shape), f32x4_splat(p.eps)));
-                if metric == Metric::W2 {
-                    return w2;
-                }
-                // Divide (not multiply by 1/C) so the exponent rounds as in the scalar kernel.
-                exp4(f32x4_neg(f32x4_div(w2, f32x4_splat(p.c))))
+                if metric == Metric::W2 { w2 } else { exp4(f32x4_mul(w2, neg_inv_c)) }
             }
             _ => {
-                let iw = f32x4_max(f32x4_sub(f32x4_min(a.x2, b.x2), f32x4_max(a.x1, b.x1)), zero);
-                let ih = f32x4_max(f32x4_sub(f32x4_min(a.y2, b.y2), f32x4_max(a.y1, b.y1)), zero);
+                let iw = f32x4_pmax(f32x4_sub(f32x4_pmin(a.x2, b.x2), f32x4_pmax(a.x1, b.x1)), zero);
+                let ih = f32x4_pmax(f32x4_sub(f32x4_pmin(a.y2, b.y2), f32x4_pmax(a.y1, b.y1)), zero);
                 let inter = f32x4_mul(iw, ih);
-                let area_a = f32x4_mul(f32x4_sub(a.x2, a.x1), f32x4_sub(a.y2, a.y1));
-                let area_b = f32x4_mul(f32x4_sub(b.x2, b.x1), f32x4_sub(b.y2, b.y1));
-                let union = f32x4_sub(f32x4_add(area_a, area_b), inter);
+                let union = f32x4_sub(f32x4_add(a.area, b.area), inter);
                 let ok = v128_and(f32x4_gt(inter, zero), f32x4_gt(union, zero));
                 let iou = v128_and(f32x4_div(inter, union), ok);
                 if metric == Metric::Iou {
                     return iou;
                 }
-                let ew = f32x4_sub(f32x4_max(a.x2, b.x2), f32x4_min(a.x1, b.x1));
-                let eh = f32x4_sub(f32x4_max(a.y2, b.y2), f32x4_min(a.y1, b.y1));
+                let ew = f32x4_sub(f32x4_pmax(a.x2, b.x2), f32x4_pmin(a.x1, b.x1));
+                let eh = f32x4_sub(f32x4_pmax(a.y2, b.y2), f32x4_pmin(a.y1, b.y1));
                 if metric == Metric::Giou {
                     let enclose = f32x4_mul(ew, eh);
                     let penalty = f32x4_div(f32x4_sub(enclose, union), enclose);
-                    let penalty = v128_and(penalty, f32x4_gt(enclose, zero));
-                    return f32x4_sub(iou, penalty);
+                    return f32x4_sub(iou, v128_and(penalty, f32x4_gt(enclose, zero)));
                 }
-                // DIoU
                 let dx = f32x4_sub(f32x4_add(a.x1, a.x2), f32x4_add(b.x1, b.x2));
                 let dy = f32x4_sub(f32x4_add(a.y1, a.y2), f32x4_add(b.y1, b.y2));
                 let rho2 = f32x4_mul(f32x4_add(f32x4_mul(dx, dx), f32x4_mul(dy, dy)), f32x4_splat(0.25));
@@ -314,44 +328,66 @@ mod simd {
         }
     }
 
-    fn splat(b: &[f32]) -> Lanes {
-        Lanes { x1: f32x4_splat(b[0]), y1: f32x4_splat(b[1]), x2: f32x4_splat(b[2]), y2: f32x4_splat(b[3]) }
-    }
-
-    #[inline(always)]
-    fn store(out: &mut [f32], v: v128) {
-        debug_assert!(out.len() >= 4);
-        // SAFETY: out has at least four elements (asserted above); v128_store is unaligned.
-        unsafe { v128_store(out.as_mut_ptr() as *mut v128, v) }
+    /// Expands `$body!(kernel)` once per metric with the metric fixed, so the drivers'
+    /// loops carry no branch on the metric.
+    macro_rules! with_kernel {
+        ($metric:expr, $p:expr, $body:ident) => {
+            match $metric {
+                Metric::Iou => $body!(|a: Lanes, b: Lanes| kernel(Metric::Iou, a, b, $p)),
+                Metric::Giou => $body!(|a: Lanes, b: Lanes| kernel(Metric::Giou, a, b, $p)),
+                Metric::Diou => $body!(|a: Lanes, b: Lanes| kernel(Metric::Diou, a, b, $p)),
+                Metric::Nwd => $body!(|a: Lanes, b: Lanes| kernel(Metric::Nwd, a, b, $p)),
+                Metric::DotD => $body!(|a: Lanes, b: Lanes| kernel(Metric::DotD, a, b, $p)),
+                Metric::W2 => $body!(|a: Lanes, b: Lanes| kernel(Metric::W2, a, b, $p)),
+                Metric::Ciou => unreachable!("CIoU runs the scalar kernel"),
+            }
+        };
     }
 
     pub fn pairwise(metric: Metric, a: &[f32], b: &[f32], p: Params, out: &mut [f32]) {
-        let m = b.len() / 4;
+        let (n, m) = (a.len() / 4, b.len() / 4);
+        assert!(out.len() >= n * m);
         let full = m & !3;
-        let soa = Soa::new(b);
-        for (i, ba) in a.chunks_exact(4).enumerate() {
-            let al = splat(ba);
-            let row = &mut out[i * m..(i + 1) * m];
-            let mut j = 0;
-            while j < full {
-                store(&mut row[j..j + 4], kernel(metric, al, soa.lanes(j), p));
-                j += 4;
-            }
-            for (o, bb) in row[full..].iter_mut().zip(b[4 * full..].chunks_exact(4)) {
-                *o = pair(metric, ba, bb, p);
-            }
+        let soa = Soa::new(&b[..4 * full]);
+        let dst = out.as_mut_ptr();
+        macro_rules! drive {
+            ($k:expr) => {{
+                let k = $k;
+                for (i, ba) in a.chunks_exact(4).enumerate() {
+                    let al = splat(ba);
+                    let mut j = 0;
+                    while j < full {
+                        // SAFETY: i < n and j + 4 <= m, so i*m + j + 4 <= n*m <= out.len().
+                        unsafe { v128_store(dst.add(i * m + j) as *mut v128, k(al, soa.lanes(j))) };
+                        j += 4;
+                    }
+                    for j in full..m {
+                        out[i * m + j] = pair(metric, ba, &b[4 * j..4 * j + 4], p);
+                    }
+                }
+            }};
         }
+        with_kernel!(metric, p, drive);
     }
 
     pub fn elementwise(metric: Metric, a: &[f32], b: &[f32], p: Params, out: &mut [f32]) {
         let n = out.len();
+        assert!(a.len() >= 4 * n && b.len() >= 4 * n);
         let full = n & !3;
         let (sa, sb) = (Soa::new(&a[..4 * full]), Soa::new(&b[..4 * full]));
-        let mut j = 0;
-        while j < full {
-            store(&mut out[j..j + 4], kernel(metric, sa.lanes(j), sb.lanes(j), p));
-            j += 4;
+        let dst = out.as_mut_ptr();
+        macro_rules! drive {
+            ($k:expr) => {{
+                let k = $k;
+                let mut j = 0;
+                while j < full {
+                    // SAFETY: j + 4 <= full <= n = out.len().
+                    unsafe { v128_store(dst.add(j) as *mut v128, k(sa.lanes(j), sb.lanes(j))) };
+                    j += 4;
+                }
+            }};
         }
+        with_kernel!(metric, p, drive);
         for k in full..n {
             out[k] = pair(metric, &a[4 * k..4 * k + 4], &b[4 * k..4 * k + 4], p);
         }
