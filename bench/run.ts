@@ -5,6 +5,10 @@
  */
 const suites: Record<string, () => Promise<{run: () => unknown}>> = {
   similarity: () => import('./similarity.js'),
+  nms: () => import('./nms.js'),
+  eval: () => import('./eval.js'),
+  assign: () => import('./assign.js'),
+  train: () => import('./train.js'),
 };
 
 const names = process.argv.slice(2);
