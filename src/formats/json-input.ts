@@ -59,6 +59,8 @@ export interface SourcedRecord {
   index: number;
   /** 1-based line for JSON Lines, undefined for arrays. */
   line?: number;
+  /** JSON Lines: the record's text as read (without the newline), to copy it out unchanged. */
+  text?: string;
 }
 
 /** Describes a record's place for messages: `record 12` or `line 13`. */
@@ -90,20 +92,39 @@ async function peek(file: string): Promise<{first: string; stream: Readable}> {
       await fh.close();
     }
   }
+  return peekStdin();
+}
+
+/**
+ * Reads stdin just far enough to see its first non-whitespace character, then puts what it
+ * read back (unshift), so the caller streams stdin from its start. (Leaving a `for await`
+ * loop early would destroy stdin.)
+ */
+async function peekStdin(): Promise<{first: string; stream: Readable}> {
   const stdin = process.stdin;
   const head: Buffer[] = [];
-  for await (const chunk of stdin) {
-    head.push(chunk as Buffer);
-    const s = Buffer.concat(head).toString('utf8').replace(/^\uFEFF/, '').trimStart();
-    if (s) {
-      const rest = Readable.from((async function* () {
-        yield Buffer.concat(head);
-        for await (const c of stdin) yield c as Buffer;
-      })());
-      return {first: s[0], stream: rest};
+  for (;;) {
+    const chunk = stdin.read() as Buffer | null;
+    if (chunk !== null) {
+      head.push(chunk);
+      const s = Buffer.concat(head).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+      if (s) {
+        stdin.unshift(Buffer.concat(head));
+        return {first: s[0], stream: stdin};
+      }
+      continue;
     }
+    if (stdin.readableEnded) return {first: '', stream: Readable.from([])};
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        stdin.off('readable', done);
+        stdin.off('end', done);
+        resolve();
+      };
+      stdin.on('readable', done);
+      stdin.on('end', done);
+    });
   }
-  return {first: '', stream: Readable.from([])};
 }
 
 /** The detected layout of a records input. */
@@ -145,7 +166,7 @@ export async function* readRecords(file: string, onFormat?: (f: RecordsFormat) =
       throw new UserError(`invalid JSON: ${(err as Error).message}`, {
         code: 'E_JSON', file, record: `line ${line}`, fix: 'each line must hold one complete JSON object'});
     }
-    yield {value, index: index++, line};
+    yield {value, index: index++, line, text: t};
   }
 }
 
