@@ -75,6 +75,21 @@ describe('similarity kernels', () => {
     });
   }
 
+  test('SIMD lanes and the scalar tail give bit-identical values (so NMS, assignment and similarity agree)', () => {
+    // With 5 columns, column 4 runs the scalar kernel; rotating the columns moves it into a SIMD lane.
+    const a = randomBoxes(64, 3), b = randomBoxes(5, 4);
+    const rotated = Float32Array.of(...b.subarray(16, 20), ...b.subarray(0, 16));
+    for (const metric of ['nwd', 'iou', 'giou', 'diou', 'dotd', 'w2'] as Metric[]) {
+      for (const c of [12.8, 3.3]) {
+        const x = pairwise(metric, a, b, {c}), y = pairwise(metric, a, rotated, {c});
+        for (let i = 0; i < 64; i++) {
+          assert.equal(x[i * 5 + 4], y[i * 5], `${metric} C=${c} row ${i}: scalar tail vs SIMD lane`);
+          for (let j = 0; j < 4; j++) assert.equal(x[i * 5 + j], y[i * 5 + j + 1], `${metric} row ${i} col ${j}`);
+        }
+      }
+    }
+  });
+
   test('edge cases: zero-area, identical, touching, negative coordinates, empty', () => {
     const line = Float32Array.of(5, 5, 5, 9), point = Float32Array.of(3, 3, 3, 3);
     for (const metric of METRICS) {

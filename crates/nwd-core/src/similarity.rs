@@ -14,7 +14,9 @@
 //!
 //! Every metric has a scalar `f32` kernel ([`pair`]); on wasm32 with `simd128` the pairwise
 //! and elementwise drivers use four-lane kernels for all metrics but CIoU (whose `atan`
-//! stays scalar). [`pair_f64`] is the float64 reference the tests hold both against.
+//! stays scalar). Both compute the same operations in the same order (exp included, see
+//! [`exp_poly`]), so they agree bit for bit. [`pair_f64`] is the float64 reference the tests
+//! hold both against.
 
 /// The similarity measures, with the numbers the C ABI uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +57,36 @@ pub struct Params {
 /// The epsilon DIoU/CIoU use (torchvision's value).
 pub const DIOU_EPS: f32 = 1e-7;
 
+/// Below this argument [`exp_poly`] returns 0 (e^-87.3 is near the smallest normal f32).
+const EXP_MIN: f32 = -87.3;
+/// 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits (0x4B40_0000).
+const EXP_MAGIC: f32 = 12_582_912.0;
+
+/// exp(x) for x <= 0 as the SIMD kernels compute it, lane for lane: n = round(x / ln2) by the
+/// magic-number trick (whose bits then hold n, giving 2^n by a shift), Cody-Waite reduction to
+/// |r| <= ln2/2 and a degree-6 Taylor polynomial (relative error < 2e-7 before rounding); 0
+/// below -87.3. Scalar and SIMD paths share it so NWD and DotD agree bit for bit everywhere
+/// (similarity, NMS, assignment).
+#[inline]
+pub fn exp_poly(x: f32) -> f32 {
+    if x < EXP_MIN {
+        return 0.0;
+    }
+    let t = x * core::f32::consts::LOG2_E + EXP_MAGIC;
+    let n = t - EXP_MAGIC;
+    let r = x - n * 0.693_145_75;
+    let r = r - n * 1.428_606_8e-6;
+    let mut p = 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    let pow2 = f32::from_bits((t.to_bits() as i32).wrapping_add(127 - 0x4B40_0000).wrapping_shl(23) as u32);
+    p * pow2
+}
+
 /// Scalar `f32` similarity of two `xyxy` boxes.
 #[inline]
 pub fn pair(metric: Metric, a: &[f32], b: &[f32], p: Params) -> f32 {
@@ -65,13 +97,14 @@ pub fn pair(metric: Metric, a: &[f32], b: &[f32], p: Params) -> f32 {
             let dx = (ax1 + ax2) * 0.5 - (bx1 + bx2) * 0.5;
             let dy = (ay1 + ay2) * 0.5 - (by1 + by2) * 0.5;
             let centre = dx * dx + dy * dy;
+            let neg_inv_c = -1.0 / p.c;
             if metric == Metric::DotD {
-                return (-centre.sqrt() / p.c).exp();
+                return exp_poly(centre.sqrt() * neg_inv_c);
             }
             let dw = (ax2 - ax1) - (bx2 - bx1);
             let dh = (ay2 - ay1) - (by2 - by1);
             let w2 = (centre + (dw * dw + dh * dh) * 0.25 + p.eps).sqrt();
-            if metric == Metric::W2 { w2 } else { (-w2 / p.c).exp() }
+            if metric == Metric::W2 { w2 } else { exp_poly(w2 * neg_inv_c) }
         }
         _ => {
             let iw = (ax2.min(bx2) - ax1.max(bx1)).max(0.0);
@@ -194,7 +227,7 @@ pub fn elementwise(metric: Metric, a: &[f32], b: &[f32], p: Params, out: &mut [f
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
-    use super::{pair, Metric, Params};
+    use super::{pair, Metric, Params, EXP_MAGIC, EXP_MIN};
     use core::arch::wasm32::*;
 
     /// Four boxes, one per lane, with the derived quantities the kernels share. Each is
@@ -259,15 +292,12 @@ mod simd {
         Lanes { x1: s(0), y1: s(1), x2: s(2), y2: s(3), area: s(4), cx: s(5), cy: s(6), w: s(7), h: s(8) }
     }
 
-    /// exp(x) for four lanes: n = round(x / ln2) by the 1.5 * 2^23 trick (whose bits then
-    /// hold n, giving 2^n by a shift), Cody-Waite reduction to |r| <= ln2/2, and a degree-6
-    /// Taylor polynomial (relative error < 2e-7 before rounding); 0 below -87.3.
+    /// [`super::exp_poly`] on four lanes, with the same operations in the same order.
     #[inline(always)]
     fn exp4(x: v128) -> v128 {
-        const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23, bits 0x4B40_0000
-        let xc = f32x4_pmax(x, f32x4_splat(-87.3));
-        let t = f32x4_add(f32x4_mul(xc, f32x4_splat(core::f32::consts::LOG2_E)), f32x4_splat(MAGIC));
-        let n = f32x4_sub(t, f32x4_splat(MAGIC));
+        let xc = f32x4_pmax(x, f32x4_splat(EXP_MIN));
+        let t = f32x4_add(f32x4_mul(xc, f32x4_splat(core::f32::consts::LOG2_E)), f32x4_splat(EXP_MAGIC));
+        let n = f32x4_sub(t, f32x4_splat(EXP_MAGIC));
         let r = f32x4_sub(xc, f32x4_mul(n, f32x4_splat(0.693_145_75)));
         let r = f32x4_sub(r, f32x4_mul(n, f32x4_splat(1.428_606_8e-6)));
         let mut p = f32x4_splat(1.0 / 720.0);
@@ -278,7 +308,7 @@ mod simd {
         p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.0));
         p = f32x4_add(f32x4_mul(p, r), f32x4_splat(1.0));
         let pow2 = i32x4_shl(i32x4_add(t, i32x4_splat(127 - 0x4B40_0000)), 23);
-        v128_andnot(f32x4_mul(p, pow2), f32x4_lt(x, f32x4_splat(-87.3)))
+        v128_andnot(f32x4_mul(p, pow2), f32x4_lt(x, f32x4_splat(EXP_MIN)))
     }
 
     /// The four-lane kernel of one metric (never CIoU); `metric` is a constant at each call
