@@ -98,13 +98,15 @@ describe('nwd eval (CLI)', () => {
     assert.ok(text.includes('Precision-recall') && text.includes('IoU 0.75') && text.includes('c0 (id 1)'));
   });
 
-  // formats/json-input.ts peek() ends its `for await` over process.stdin early, which destroys stdin, so
-  // every `-` input fails with AbortError; this stays a todo until that reader keeps stdin open.
-  test('detections from stdin (--dt -)', {todo: 'json-input.ts destroys stdin after peeking'}, () => {
+  test('detections from stdin (--dt -), JSON Lines and array', () => {
     const r = runCli(['eval', '--gt', p('gt.json'), '--dt', '-', '--json'],
       {input: readFileSync(p('dt.jsonl'), 'utf8')});
     assert.equal(r.status, 0, r.stderr);
     close(JSON.parse(r.stdout).stats, fx.expected.coco.stats, 'stdin');
+    const asArray = `[${readFileSync(p('dt.jsonl'), 'utf8').trim().split('\n').join(',')}]`;
+    const r2 = runCli(['eval', '--gt', p('gt.json'), '--dt', '-', '--json'], {input: asArray});
+    assert.equal(r2.status, 0, r2.stderr);
+    close(JSON.parse(r2.stdout).stats, fx.expected.coco.stats, 'stdin array');
   });
 
   test('an empty detection list gives AP 0 (pycocotools crashes)', () => {
