@@ -52,15 +52,27 @@ function logKernel(metric: Metric, eps: number): void {
  */
 export function pairwise(metric: Metric, a: Float32Array, b: Float32Array, opts: SimilarityOptions = {},
   out?: Float32Array): Float32Array {
+  if (out && out.length !== (a.length / 4) * (b.length / 4)) {
+    throw new RangeError(`out has length ${out.length}, expected ${(a.length / 4) * (b.length / 4)}`);
+  }
+  return withPairwise(metric, a, b, opts, (view) => (out ? (out.set(view), out) : view.slice()));
+}
+
+/**
+ * Pairwise similarity handed to `consume` as a view into wasm memory (same layout as
+ * [`pairwise`]), valid only while `consume` runs: no copy of the N*M result, for callers that
+ * reduce it at once (a large matrix costs more to copy out than to compute).
+ */
+export function withPairwise<T>(metric: Metric, a: Float32Array, b: Float32Array, opts: SimilarityOptions,
+  consume: (view: Float32Array) => T): T {
   const {c, eps} = similarityParams(opts);
   const code = metricCode(metric);
   const n = a.length / 4, m = b.length / 4;
   logKernel(metric, eps);
   return withArena((arena, core) => {
-    if (out && out.length !== n * m) throw new RangeError(`out has length ${out.length}, expected ${n * m}`);
     const ptr = arena.alloc(4 * n * m);
     core.nwd_similarity_pairwise(code, arena.copyIn(a), n, arena.copyIn(b), m, c, eps, ptr);
-    return out ? arena.f32Into(ptr, out) : arena.f32(ptr, n * m);
+    return consume(new Float32Array(core.memory.buffer, ptr, n * m));
   });
 }
 

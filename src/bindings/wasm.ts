@@ -87,12 +87,6 @@ export class Arena {
     return new Float32Array(this.core.memory.buffer, ptr, length).slice();
   }
 
-  /** Copies `out.length` f32 at `ptr` into `out` (no allocation: reuse `out` across calls). */
-  f32Into(ptr: number, out: Float32Array): Float32Array {
-    out.set(new Float32Array(this.core.memory.buffer, ptr, out.length));
-    return out;
-  }
-
   /** A copy of `length` f64 at `ptr`. */
   f64(ptr: number, length: number): Float64Array {
     return new Float64Array(this.core.memory.buffer, ptr, length).slice();

@@ -27,7 +27,9 @@ export function startProgress(label: string, total: number, extraFormat = ''): P
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0);
+  // Placeholders of extraFormat show as '-' until the first update brings their values.
+  const blank = Object.fromEntries([...extraFormat.matchAll(/\{(\w+)\}/g)].map((m) => [m[1], '-']));
+  bar.start(total, 0, blank);
   return {
     update: (v, payload) => bar.update(v, payload),
     setTotal: (t) => bar.setTotal(t),

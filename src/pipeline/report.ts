@@ -32,15 +32,23 @@ type RawDet = {image_id: number | string; bbox: [number, number, number, number]
 const DRAW_MAX_DETS = 300;
 const DRAW_MIN_SCORE = 0.3;
 
-function statsTable(protocol: string, stats: Record<string, number>): ReportTable {
-  const keys = Object.keys(stats);
-  return {
-    title: `Detection quality (${protocol === 'aitod' ? 'AI-TOD' : 'COCO'} protocol, validation split)`,
+/** The summary numbers as two or three short tables (AP, AR, LRP) that fit a page. */
+function statsTables(protocol: string, stats: Record<string, number>): ReportTable[] {
+  const groups: Array<[string, (k: string) => boolean]> = [
+    ['Average precision', (k) => k.startsWith('AP')],
+    ['Average recall', (k) => k.startsWith('AR')],
+    ['Optimal LRP (lower is better)', (k) => k.startsWith('oLRP')],
+  ];
+  const name = protocol === 'aitod' ? 'AI-TOD' : 'COCO';
+  return groups.map(([title, pick]) => Object.keys(stats).filter(pick)).map((keys, i) => ({
+    title: `${groups[i][0]} (${name} protocol, validation split)`,
     columns: keys,
     rows: [keys.map((k) => stats[k])],
-    note: 'AP averaged over IoU 0.50:0.95; vt/t/s/m = very tiny (<8 px), tiny (8-16), small (16-32), medium ' +
-      '(>=32) by sqrt(area); "–" where the split has no such objects.',
-  };
+    note: i === 0 ? 'IoU 0.50:0.95 unless named; ' + (protocol === 'aitod'
+      ? 'vt/t/s/m = very tiny (<8 px), tiny (8-16), small (16-32), medium (>=32) by sqrt(area)'
+      : 's/m/l = small (<32 px), medium (32-96), large (>=96) by sqrt(area)') +
+      '; "–" where the split has no such objects.' : undefined,
+  })).filter((t) => t.columns.length > 0);
 }
 
 async function drawValImages(a: ReportArgs, gt: RawGt): Promise<Array<{src: string; caption: string}>> {
@@ -88,7 +96,7 @@ export async function writeReport(a: ReportArgs): Promise<void> {
   try {
     train = JSON.parse(await readFile(join(a.out, 'train.json'), 'utf8'));
   } catch { /* trained by an earlier version of the folder: no summary */ }
-  const tables: ReportTable[] = [statsTable(metrics.protocol, metrics.stats)];
+  const tables: ReportTable[] = statsTables(metrics.protocol, metrics.stats);
   if (metrics.perClass?.length) {
     tables.push({title: 'Per class', columns: ['class', 'GT', 'detections', 'AP', 'AP50'],
       rows: metrics.perClass.map((c) => [c.name, c.gt, c.dt, c.AP, c.AP50])});
@@ -97,8 +105,8 @@ export async function writeReport(a: ReportArgs): Promise<void> {
     title: 'nwd pipeline report',
     subtitle: `${a.options.data ? `data ${a.options.data}` : 'synthetic data (nwd synth)'} · ${new Date().toISOString()}`,
     settings: [
-      ['training images', `${a.data.train}`],
-      ['validation images', `${gt.images.length} (${a.data.val})`],
+      ['training split', `${sizes.images} images, ${sizes.objects} objects (${a.data.train})`],
+      ['validation split', `${gt.images.length} images, ${gt.annotations.length} objects (${a.data.val})`],
       ['assignment', cfg.assign.method],
       ['regression loss', cfg.loss.reg],
       ['NMS', `${cfg.postprocess.nms} > ${cfg.postprocess.nmsThreshold}`],

@@ -2,8 +2,8 @@
 //! the Gaussian Wasserstein distance W2.
 //!
 //! Conventions (all inputs `xyxy`, validated by the caller, see [`crate::boxes`]):
-//! - IoU is 0 whenever the union or the intersection is not positive (never NaN), so
-//!   zero-area boxes have IoU 0 with everything, themselves included.
+//! - IoU is 0 whenever the intersection is not positive (never NaN), so zero-area boxes have
+//!   IoU 0 with everything, themselves included.
 //! - GIoU falls back to IoU when the enclosing box has zero area.
 //! - DIoU and CIoU add `1e-7` to the squared diagonal of the enclosing box, CIoU adds it to
 //!   the heights inside `atan(w/h)` and to the denominator of alpha (torchvision/Ultralytics).
@@ -111,7 +111,9 @@ pub fn pair(metric: Metric, a: &[f32], b: &[f32], p: Params) -> f32 {
             let ih = (ay2.min(by2) - ay1.max(by1)).max(0.0);
             let inter = iw * ih;
             let union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
-            let iou = if inter > 0.0 && union > 0.0 { inter / union } else { 0.0 };
+            // inter > 0 implies union > 0 (both areas are positive then); the floor only turns
+            // 0/0 (two zero-area boxes) into 0, as the SIMD kernel does, with no branch.
+            let iou = inter / union.max(f32::MIN_POSITIVE);
             let ew = ax2.max(bx2) - ax1.min(bx1);
             let eh = ay2.max(by2) - ay1.min(by1);
             match metric {
@@ -334,11 +336,14 @@ mod simd {
             }
             _ => {
                 let iw = f32x4_pmax(f32x4_sub(f32x4_pmin(a.x2, b.x2), f32x4_pmax(a.x1, b.x1)), zero);
+                if metric == Metric::Iou && !v128_any_true(f32x4_gt(iw, zero)) {
+                    // No lane overlaps along x: IoU 0 in all four (most pairs of tiny boxes).
+                    return zero;
+                }
                 let ih = f32x4_pmax(f32x4_sub(f32x4_pmin(a.y2, b.y2), f32x4_pmax(a.y1, b.y1)), zero);
                 let inter = f32x4_mul(iw, ih);
                 let union = f32x4_sub(f32x4_add(a.area, b.area), inter);
-                let ok = v128_and(f32x4_gt(inter, zero), f32x4_gt(union, zero));
-                let iou = v128_and(f32x4_div(inter, union), ok);
+                let iou = f32x4_div(inter, f32x4_pmax(union, f32x4_splat(f32::MIN_POSITIVE)));
                 if metric == Metric::Iou {
                     return iou;
                 }
