@@ -73,8 +73,8 @@ async function select(preferred: BackendChoice): Promise<SelectedBackend> {
     const sel: SelectedBackend = {name, tf: got, reasons};
     const why = reasons.length ? ` (${reasons.join('; ')})` : '';
     const msg = `tfjs backend: ${name}${preferred === 'auto' ? '' : ' (forced)'}${why}`;
-    if (name === 'cpu' && preferred === 'auto') info(`${msg}; training will be very slow`);
-    else verbose(msg);
+    // One line at normal level: which backend ran matters to anyone reading a training log.
+    info(name === 'cpu' && preferred === 'auto' ? `${msg}; training will be very slow` : msg);
     return sel;
   }
   throw new UserError(`tfjs backend '${preferred}' is not usable here: ${reasons.join('; ')}`, {
