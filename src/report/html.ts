@@ -29,9 +29,7 @@ export interface ReportInput {
   notes?: string[];
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'})[c]!);
-}
+import {esc as escapeHtml} from './svg.js';
 
 function cell(v: string | number | null): string {
   if (v === null || (typeof v === 'number' && v < 0)) return '<td class="na">–</td>';
