@@ -64,9 +64,9 @@ export function ablationTable(rows: AblationRow[]): string {
   return lines.map((l) => `| ${l.join(' | ')} |`).join('\n');
 }
 
-/** Runs every variant (or those named) into OUT/<variant>, sharing OUT/data. */
+/** Runs every variant (or those named, in the order named) into OUT/<variant>, sharing OUT/data. */
 export async function runAblation(base: PipelineOptions, only?: string[]): Promise<AblationResult> {
-  const variants = only?.length ? VARIANTS.filter((v) => only.includes(v.name)) : VARIANTS;
+  const variants = only?.length ? only.flatMap((n) => VARIANTS.filter((v) => v.name === n)) : VARIANTS;
   const unknown = (only ?? []).filter((n) => !VARIANTS.some((v) => v.name === n));
   if (unknown.length) {
     throw new UserError(`unknown variant(s) ${unknown.join(', ')}`, {code: 'E_FLAG',
