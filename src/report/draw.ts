@@ -1,7 +1,8 @@
 /**
  * Images with ground truth (green) and detections (red) drawn on them, for the report.
  * Tiny objects stay visible: the image is enlarged with nearest-neighbour sampling and every
- * box is drawn at least MIN_MARK px wide, centred on the object.
+ * box is drawn at least MIN_MARK px wide, centred on the object; ground truth sits GT_PAD px
+ * outside its object so that a detection right on it is not hidden.
  */
 import {writeFileAtomic} from '../cli/atomic.js';
 
@@ -18,10 +19,12 @@ export interface DrawOptions {
 }
 
 const MIN_MARK = 7;
+/** Ground truth is drawn this many screen px outside the object, so a detection on it stays visible. */
+const GT_PAD = 3;
 
-function rect(b: DrawBox, scale: number, color: string, width: number, dash?: string): string {
+function rect(b: DrawBox, scale: number, color: string, width: number, pad: number, dash?: string): string {
   const [x, y, w, h] = b.bbox.map((v) => v * scale);
-  const dw = Math.max(w, MIN_MARK), dh = Math.max(h, MIN_MARK);
+  const dw = Math.max(w, MIN_MARK) + 2 * pad, dh = Math.max(h, MIN_MARK) + 2 * pad;
   const cx = x + w / 2, cy = y + h / 2;
   return `<rect x="${(cx - dw / 2).toFixed(1)}" y="${(cy - dh / 2).toFixed(1)}" width="${dw.toFixed(1)}" height="${
     dh.toFixed(1)}" fill="none" stroke="${color}" stroke-width="${width}"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`;
@@ -44,7 +47,8 @@ export async function drawBoxes(imagePath: string, gt: DrawBox[], dets: DrawBox[
   const scale = enlargement(w0, h0, opts.targetSize);
   const width = w0 * scale, height = h0 * scale;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${
-    gt.map((b) => rect(b, scale, '#22dd44', 2)).join('')}${dets.map((b) => rect(b, scale, '#ff3030', 1.5, '4 2')).join('')}</svg>`;
+    gt.map((b) => rect(b, scale, '#22dd44', 2, GT_PAD)).join('')}${
+    dets.map((b) => rect(b, scale, '#ff1f1f', 2, 0, '5 2')).join('')}</svg>`;
   const png = await sharp(imagePath)
     .resize(width, height, {kernel: 'nearest'})
     .composite([{input: Buffer.from(svg), top: 0, left: 0}])

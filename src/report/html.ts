@@ -69,8 +69,9 @@ ${r.tables.map(table).join('\n')}
 ${r.figures.length ? `<h2>Figures</h2><div class="figs">${r.figures.map((f) =>
     `<figure>${f.svg}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`).join('')}</div>` : ''}
 ${r.images.length ? `<h2>Validation images</h2>
-<p class="legend">ground truth<span style="border:2px solid #22dd44"></span> detections<span style="border:2px dashed #ff3030"></span>
-(enlarged; boxes smaller than 7 screen pixels are drawn at 7 px around their centre)</p>
+<p class="legend"><span style="border:2px solid #22dd44"></span>ground truth (drawn just outside the object)
+<span style="border:2px dashed #ff3030"></span>detections (images enlarged; boxes under 7 screen px are drawn at 7 px
+around their centre)</p>
 <div class="imgs">${r.images.map((i) => `<figure><img src="${escapeHtml(i.src)}" alt="${escapeHtml(i.caption)}">
 <figcaption>${escapeHtml(i.caption)}</figcaption></figure>`).join('\n')}</div>` : ''}
 ${r.notes?.length ? `<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
