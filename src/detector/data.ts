@@ -6,7 +6,7 @@
 import {join, isAbsolute} from 'node:path';
 import {UserError} from '../cli/errors.js';
 import {toXyxy} from '../geometry/boxes.js';
-import type {Rng} from './rng.js';
+import type {Rng} from '../util/rng.js';
 
 /** A decoded image: RGB bytes, row-major, length width*height*3. */
 export interface RgbImage {
@@ -215,7 +215,7 @@ export function cropTargets(im: Pick<TrainImage, 'boxesXyxy' | 'classes' | 'igno
 /** A random `crop`x`crop` window inside `tile` (the whole tile when it is smaller). */
 export function randomCrop(tile: Window, crop: number, rng: Rng): Window {
   const w = Math.min(crop, tile.w), h = Math.min(crop, tile.h);
-  return {x: tile.x + rng.int(tile.w - w + 1), y: tile.y + rng.int(tile.h - h + 1), w, h};
+  return {x: tile.x + rng.below(tile.w - w + 1), y: tile.y + rng.below(tile.h - h + 1), w, h};
 }
 
 /** Rounds `n` up to a multiple of `m`. */

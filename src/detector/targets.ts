@@ -9,7 +9,7 @@ import type {Anchors} from './anchors.js';
 import {encode, type Stds} from './coder.js';
 import type {DetectorConfig} from './config.js';
 import type {CropTargets} from './data.js';
-import type {Rng} from './rng.js';
+import type {Rng} from '../util/rng.js';
 
 /** Labels of one image's anchors (see bindings/assign.ts: -1 ignored, 0 negative, k+1 positive for GT k). */
 export function assignImage(anchors: Anchors, gt: CropTargets, cfg: DetectorConfig['assign']): Assignment {

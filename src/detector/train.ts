@@ -20,7 +20,7 @@ import {cropTargets, ImageCache, loadTrainSet, randomCrop, tiles, writeWindow, t
   type Window} from './data.js';
 import {buildDetector, seedWeights} from './model.js';
 import {loadModelDir, loadOptimizerState, saveModelDir, type TrainState} from './checkpoint.js';
-import {Rng} from './rng.js';
+import {Rng} from '../util/rng.js';
 import {detectorLoss} from './step.js';
 import {batchTargets} from './targets.js';
 import {validate, type ValStats} from './validate.js';

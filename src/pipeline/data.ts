@@ -7,6 +7,7 @@ import {existsSync} from 'node:fs';
 import {UserError} from '../cli/errors.js';
 import {writeFileAtomic} from '../cli/atomic.js';
 import {readJson} from '../formats/json-input.js';
+import {Rng} from '../util/rng.js';
 
 export interface PipelineData {
   train: string;
@@ -33,18 +34,6 @@ function asCoco(value: unknown, file: string): RawCoco {
   return v as RawCoco;
 }
 
-/** Fisher-Yates with a small LCG: the same seed gives the same split everywhere. */
-function shuffled<T>(items: T[], seed: number): T[] {
-  const out = items.slice();
-  let s = (seed ^ 0x9e3779b9) >>> 0;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = Math.floor((s / 2 ** 32) * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
 /**
  * Splits the GT in `file` by image into `dir/train.json` and `dir/val.json`: `valSplit` of the
  * images (at least one, and at least one left for training) go to val.
@@ -60,7 +49,7 @@ export async function splitCoco(file: string, imagesDir: string, dir: string, va
       fix: 'add images, or give a separate validation GT with --val'});
   }
   checkImages(gt, file, imagesDir);
-  const ids = shuffled(gt.images.map((im) => im.id), seed);
+  const ids = new Rng(seed).shuffle(gt.images.map((im) => im.id));
   const nVal = Math.min(gt.images.length - 1, Math.max(1, Math.round(valSplit * gt.images.length)));
   const valIds = new Set(ids.slice(0, nVal));
   const part = (inVal: boolean) => ({

@@ -2,7 +2,7 @@
  * One synthetic tiny-object scene: a textured, noisy background and small objects of a few
  * shapes drawn without anti-aliasing, so each box is exactly the extent of its drawn pixels.
  */
-import {Rng} from './random.js';
+import {Rng} from '../util/rng.js';
 
 /** The object classes, in category-id order (id = index + 1). */
 export const SYNTH_CLASSES = ['square', 'disc', 'cross', 'triangle'] as const;

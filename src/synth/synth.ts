@@ -9,7 +9,7 @@ import {join} from 'node:path';
 import {UserError} from '../cli/errors.js';
 import {startProgress} from '../cli/progress.js';
 import {writeCocoGt, type GtAnnotation, type GtDataset, type GtImage} from '../formats/coco-write.js';
-import {Rng, subSeed} from './random.js';
+import {Rng, subSeed} from '../util/rng.js';
 import {drawScene, SYNTH_CLASSES, type SceneObject} from './scene.js';
 
 export interface SynthOptions {

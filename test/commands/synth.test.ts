@@ -6,7 +6,7 @@ import {join} from 'node:path';
 import sharp from 'sharp';
 import {synthesize, valIndices} from '../../src/synth/synth.js';
 import {drawBackground, drawScene, shapeMask, SYNTH_CLASSES} from '../../src/synth/scene.js';
-import {Rng, subSeed} from '../../src/synth/random.js';
+import {Rng, subSeed} from '../../src/util/rng.js';
 import {UserError} from '../../src/cli/errors.js';
 import {runCli, tempDir, readJsonFile} from '../helpers.js';
 

@@ -6,7 +6,7 @@ import {
 import {pairwise} from '../../src/bindings/similarity.js';
 import {generateAnchors, parseAnchorLayout, DEFAULT_ANCHOR_LAYOUT} from '../../src/detector/anchors.js';
 import {positivesPerGt, sizeBin, type PositivesImage, type PositivesOptions} from '../../src/assign/positives.js';
-import {Rng} from '../../src/detector/rng.js';
+import {Rng} from '../../src/util/rng.js';
 import {readJsonFile, ROOT} from '../helpers.js';
 
 // Plain references, written from the descriptions (mmdet's steps), on the full overlap matrix

@@ -1,7 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {cropTargets, tileOffsets, tiles, writeWindow, randomCrop} from '../../src/detector/data.js';
-import {Rng} from '../../src/detector/rng.js';
+import {Rng} from '../../src/util/rng.js';
 
 const norm = {mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number]};
 

@@ -10,7 +10,7 @@ import {makeConfig, PRESET_HYPER, train, trainStep, type Hyper} from '../../src/
 import {cropTargets, loadTrainSet, decodeImage, writeWindow} from '../../src/detector/data.js';
 import {batchTargets} from '../../src/detector/targets.js';
 import {loadModelDir, saveModelDir} from '../../src/detector/checkpoint.js';
-import {Rng} from '../../src/detector/rng.js';
+import {Rng} from '../../src/util/rng.js';
 import {synthesize} from '../../src/synth/synth.js';
 import {tempDir} from '../helpers.js';
 

@@ -1,4 +1,7 @@
-/** A small seeded PRNG (mulberry32) so `nwd synth` gives the same bytes for a seed on every machine. */
+/**
+ * A small seeded PRNG (mulberry32): `nwd synth` gives the same bytes and training the same crops,
+ * flips and order for a seed on every machine. Not for cryptography.
+ */
 export class Rng {
   private state: number;
 
@@ -23,6 +26,30 @@ export class Rng {
   /** Integer uniform in [lo, hi] (both inclusive). */
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+
+  /** Integer uniform in [0, n). */
+  below(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** Shuffles `items` in place (Fisher-Yates) and returns it. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.below(i + 1);
+      [items[i], items[j]] = [items[j], items[i]];
+    }
+    return items;
+  }
+
+  /** The state, to store in a checkpoint and continue the same sequence on resume (`new Rng(state)`). */
+  get seedState(): number {
+    return this.state;
+  }
+
+  /** Goes back to a state read from `seedState`. */
+  restore(state: number): void {
+    this.state = state >>> 0;
   }
 
   /** Standard normal (Box-Muller). */
