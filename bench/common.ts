@@ -24,10 +24,19 @@ export interface BenchLine {
 }
 
 /** Prints one JSON line; ratio = baseline_ms / ours_ms (higher is better for us). */
-export function report(bench: string, oursMs: number, baseline: string, baselineMs: number | null, note?: string): BenchLine {
+export function report(
+  bench: string,
+  oursMs: number,
+  baseline: string,
+  baselineMs: number | null,
+  note?: string,
+): BenchLine {
   const round = (x: number) => Math.round(x * 1000) / 1000;
   const line: BenchLine = {
-    bench, ours_ms: round(oursMs), baseline, baseline_ms: baselineMs === null ? null : round(baselineMs),
+    bench,
+    ours_ms: round(oursMs),
+    baseline,
+    baseline_ms: baselineMs === null ? null : round(baselineMs),
     ratio: baselineMs === null ? null : round(baselineMs / oursMs),
   };
   if (note) line.note = note;
@@ -38,5 +47,5 @@ export function report(bench: string, oursMs: number, baseline: string, baseline
 /** Deterministic PRNG in [0, 1) (LCG), for reproducible inputs. */
 export function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }

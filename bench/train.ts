@@ -26,14 +26,28 @@ const BATCH = 8;
 type Norm = 'none' | 'tfjs' | 'fast';
 
 /** conv 3x3 (+ batch norm) + ReLU. */
-function convBlock(tf: Tf, x: tfT.SymbolicTensor, name: string, filters: number, strides: number, norm: Norm):
-  tfT.SymbolicTensor {
-  const conv = tf.layers.conv2d({name, filters, kernelSize: 3, strides, padding: 'same', useBias: norm === 'none',
-    activation: norm === 'none' ? 'relu' : 'linear', kernelInitializer: 'heNormal'});
+function convBlock(
+  tf: Tf,
+  x: tfT.SymbolicTensor,
+  name: string,
+  filters: number,
+  strides: number,
+  norm: Norm,
+): tfT.SymbolicTensor {
+  const conv = tf.layers.conv2d({
+    name,
+    filters,
+    kernelSize: 3,
+    strides,
+    padding: 'same',
+    useBias: norm === 'none',
+    activation: norm === 'none' ? 'relu' : 'linear',
+    kernelInitializer: 'heNormal',
+  });
   let y = conv.apply(x) as tfT.SymbolicTensor;
   if (norm === 'none') return y;
-  const bn = norm === 'fast' ? batchNormalization({name: `${name}_bn`})
-    : tf.layers.batchNormalization({name: `${name}_bn`});
+  const bn =
+    norm === 'fast' ? batchNormalization({name: `${name}_bn`}) : tf.layers.batchNormalization({name: `${name}_bn`});
   y = bn.apply(y) as tfT.SymbolicTensor;
   return tf.layers.activation({name: `${name}_relu`, activation: 'relu'}).apply(y) as tfT.SymbolicTensor;
 }
@@ -54,17 +68,24 @@ function standIn(tf: Tf, norm: Norm): tfT.LayersModel {
   });
   const lat = (name: string, t: tfT.SymbolicTensor) =>
     tf.layers.conv2d({name, filters: 32, kernelSize: 1}).apply(t) as tfT.SymbolicTensor;
-  const up = (name: string, fine: tfT.SymbolicTensor, coarse: tfT.SymbolicTensor) => tf.layers.add({name}).apply(
-    [fine, tf.layers.upSampling2d({name: `${name}_up`, size: [2, 2]}).apply(coarse) as tfT.SymbolicTensor]) as
-    tfT.SymbolicTensor;
+  const up = (name: string, fine: tfT.SymbolicTensor, coarse: tfT.SymbolicTensor) =>
+    tf.layers
+      .add({name})
+      .apply([
+        fine,
+        tf.layers.upSampling2d({name: `${name}_up`, size: [2, 2]}).apply(coarse) as tfT.SymbolicTensor,
+      ]) as tfT.SymbolicTensor;
   const p3 = up('td3', lat('lat3', feats[2]), lat('lat4', feats[3]));
   const p2 = up('td2', lat('lat2', feats[1]), p3);
   const outs = [p2, p3].map((p, l) => {
     const s = convBlock(tf, p, `smooth${l}`, 32, 1, 'none');
     const t = convBlock(tf, s, `tower${l}`, 32, 1, 'none');
-    const head = (kind: string, k: number) => tf.layers.reshape({name: `${kind}${l}_flat`, targetShape: [-1, k]}).apply(
-      tf.layers.conv2d({name: `${kind}${l}`, filters: 3 * k, kernelSize: 3, padding: 'same'}).apply(t)) as
-      tfT.SymbolicTensor;
+    const head = (kind: string, k: number) =>
+      tf.layers
+        .reshape({name: `${kind}${l}_flat`, targetShape: [-1, k]})
+        .apply(
+          tf.layers.conv2d({name: `${kind}${l}`, filters: 3 * k, kernelSize: 3, padding: 'same'}).apply(t),
+        ) as tfT.SymbolicTensor;
     return [head('cls', 1), head('reg', 4)];
   });
   const cls = tf.layers.concatenate({name: 'cls', axis: 1}).apply([outs[0][0], outs[1][0]]) as tfT.SymbolicTensor;
@@ -102,7 +123,10 @@ function batch(tf: Tf, model: tfT.LayersModel, side: number): {x: tfT.Tensor4D; 
   const targets = shapes.map((s, i) => {
     const shape = [BATCH, ...s.slice(1)];
     const n = shape.reduce((a, b) => a * b, 1);
-    return tf.tensor(Float32Array.from({length: n}, () => (i === 0 ? (r() < 0.01 ? 1 : 0) : r() - 0.5)), shape);
+    return tf.tensor(
+      Float32Array.from({length: n}, () => (i === 0 ? (r() < 0.01 ? 1 : 0) : r() - 0.5)),
+      shape,
+    );
   });
   return {x, targets};
 }
@@ -131,9 +155,11 @@ function timeSteps(tf: Tf, model: tfT.LayersModel, side: number, warmup: number,
   };
   for (let i = 0; i < warmup; i++) step();
   const before = tf.memory().numTensors;
-  const wall: number[] = [], cpu: number[] = [];
+  const wall: number[] = [],
+    cpu: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
+    const t0 = performance.now(),
+      c0 = process.cpuUsage();
     step();
     const c = process.cpuUsage(c0);
     wall.push(performance.now() - t0);
@@ -165,10 +191,17 @@ function timeInference(tf: Tf, model: tfT.LayersModel, side: number, repeats: nu
 
 /** The layer graph of a tfjs functional model, for rebuilding it in PyTorch. */
 function graphSpec(model: tfT.LayersModel): unknown[] {
-  return model.layers.map((l) => {
-    const node = (l as unknown as {inboundNodes: {inboundLayers: tfT.layers.Layer[]}[]}).inboundNodes[0];
-    return {name: l.name, type: l.getClassName(), inputs: node.inboundLayers.map((p) => p.name), config: l.getConfig()};
-  }).concat([{name: '__outputs__', type: 'Outputs', inputs: model.outputs.map((o) => o.sourceLayer.name), config: {}}]);
+  return model.layers
+    .map((l) => {
+      const node = (l as unknown as {inboundNodes: {inboundLayers: tfT.layers.Layer[]}[]}).inboundNodes[0];
+      return {
+        name: l.name,
+        type: l.getClassName(),
+        inputs: node.inboundLayers.map((p) => p.name),
+        config: l.getConfig(),
+      };
+    })
+    .concat([{name: '__outputs__', type: 'Outputs', inputs: model.outputs.map((o) => o.sourceLayer.name), config: {}}]);
 }
 
 // Builds the same graph in PyTorch (NCHW) and times it on one thread; prints one JSON object.
@@ -254,23 +287,46 @@ function torchTimes(model: tfT.LayersModel, sides: number[]): Record<string, num
 function benchNet(tf: Tf, model: tfT.LayersModel, tag: string, key: string): StepTimes {
   const wasm128 = timeSteps(tf, model, 128, 2, 5);
   const wasm256 = timeSteps(tf, model, 256, 1, 3);
-  const inf128 = timeInference(tf, model, 128, 5), inf256 = timeInference(tf, model, 256, 3);
+  const inf128 = timeInference(tf, model, 128, 5),
+    inf256 = timeInference(tf, model, 256, 3);
   const torch = torchTimes(model, [128, 256]);
   const note = `${tag}${typeof torch === 'string' ? `; PyTorch skipped: ${torch}` : ''}`;
   const t = (k: string) => (typeof torch === 'string' ? null : torch[k]);
   const cpuNote = (ours: StepTimes, side: number) => {
     const theirs = t(`train_${side}_cpu`);
-    return `${note}; CPU time per step: wasm ${ours.cpu.toFixed(0)} ms` +
-      `${theirs === null ? '' : `, PyTorch ${theirs.toFixed(0)} ms`}`;
+    return (
+      `${note}; CPU time per step: wasm ${ours.cpu.toFixed(0)} ms` +
+      `${theirs === null ? '' : `, PyTorch ${theirs.toFixed(0)} ms`}`
+    );
   };
-  report(`train_step_8x128_${key}_wasm_vs_torch1`, wasm128.wall, 'pytorch 1 thread', t('train_128'),
-    cpuNote(wasm128, 128));
-  report(`train_step_8x256_${key}_wasm_vs_torch1`, wasm256.wall, 'pytorch 1 thread', t('train_256'),
-    cpuNote(wasm256, 256));
-  report(`infer_per_image_128_${key}_wasm_vs_torch1`, inf128, 'pytorch 1 thread', t('infer_128'),
-    `${(1000 / inf128).toFixed(0)} images/s on wasm; ${note}`);
-  report(`infer_per_image_256_${key}_wasm_vs_torch1`, inf256, 'pytorch 1 thread', t('infer_256'),
-    `${(1000 / inf256).toFixed(0)} images/s on wasm; ${note}`);
+  report(
+    `train_step_8x128_${key}_wasm_vs_torch1`,
+    wasm128.wall,
+    'pytorch 1 thread',
+    t('train_128'),
+    cpuNote(wasm128, 128),
+  );
+  report(
+    `train_step_8x256_${key}_wasm_vs_torch1`,
+    wasm256.wall,
+    'pytorch 1 thread',
+    t('train_256'),
+    cpuNote(wasm256, 256),
+  );
+  report(
+    `infer_per_image_128_${key}_wasm_vs_torch1`,
+    inf128,
+    'pytorch 1 thread',
+    t('infer_128'),
+    `${(1000 / inf128).toFixed(0)} images/s on wasm; ${note}`,
+  );
+  report(
+    `infer_per_image_256_${key}_wasm_vs_torch1`,
+    inf256,
+    'pytorch 1 thread',
+    t('infer_256'),
+    `${(1000 / inf256).toFixed(0)} images/s on wasm; ${note}`,
+  );
   return wasm128;
 }
 
@@ -293,20 +349,35 @@ export async function run(): Promise<void> {
   useWasmKernel(tf, 'Conv2DBackpropInput', 'builtin');
   const builtinInput = timeSteps(tf, stand, 128, 1, 3);
   useWasmKernel(tf, 'Conv2DBackpropInput', 'nwd');
-  report('train_step_8x128_standin_conv_input_grad', wasm128[wasm128.length - 1].wall,
-    'wasm built-in Conv2DBackpropInput', builtinInput.wall, standTag);
-  const bnFast = standIn(tf, 'fast'), bnTfjs = standIn(tf, 'tfjs');
-  report('train_step_8x128_standin_bn_batchnorm', timeSteps(tf, bnFast, 128, 2, 3).wall,
-    'tf.layers.batchNormalization', timeSteps(tf, bnTfjs, 128, 2, 3).wall, `${describe('stand-in net with batch norm after each backbone conv', bnFast)}; ` +
-    'ours: FastBatchNormalization');
+  report(
+    'train_step_8x128_standin_conv_input_grad',
+    wasm128[wasm128.length - 1].wall,
+    'wasm built-in Conv2DBackpropInput',
+    builtinInput.wall,
+    standTag,
+  );
+  const bnFast = standIn(tf, 'fast'),
+    bnTfjs = standIn(tf, 'tfjs');
+  report(
+    'train_step_8x128_standin_bn_batchnorm',
+    timeSteps(tf, bnFast, 128, 2, 3).wall,
+    'tf.layers.batchNormalization',
+    timeSteps(tf, bnTfjs, 128, 2, 3).wall,
+    `${describe('stand-in net with batch norm after each backbone conv', bnFast)}; ` + 'ours: FastBatchNormalization',
+  );
   bnFast.dispose();
   bnTfjs.dispose();
 
   // cpu: one step of the stand-in only (the detector's takes minutes there).
   const standWasm = wasm128[wasm128.length - 1].wall;
   if (process.env.BENCH_TRAIN_CPU === '0') {
-    report('train_step_8x128_standin_wasm_vs_cpu', standWasm, 'tfjs cpu', null,
-      `${standTag}; cpu skipped (BENCH_TRAIN_CPU=0)`);
+    report(
+      'train_step_8x128_standin_wasm_vs_cpu',
+      standWasm,
+      'tfjs cpu',
+      null,
+      `${standTag}; cpu skipped (BENCH_TRAIN_CPU=0)`,
+    );
   } else {
     // tfjs moves the weights to the cpu backend on first use.
     await selectBackend('cpu');

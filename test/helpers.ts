@@ -16,7 +16,10 @@ export interface CliResult {
 }
 
 /** Runs `node bin/run.js ...args` (the built CLI) with optional stdin; never throws on exit codes. */
-export function runCli(args: string[], opts: {input?: string; cwd?: string; env?: Record<string, string>} = {}): CliResult {
+export function runCli(
+  args: string[],
+  opts: {input?: string; cwd?: string; env?: Record<string, string>} = {},
+): CliResult {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {
     input: opts.input ?? '',
     cwd: opts.cwd ?? ROOT,

@@ -11,13 +11,19 @@ import {ROOT, tempDir} from './helpers.js';
 
 test('npm pack -> npm install in a clean folder -> nwd runs', {timeout: 600_000}, () => {
   const dir = tempDir('nwd-pack-');
-  execFileSync('npm', ['pack', '--pack-destination', dir, '--ignore-scripts'], {cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe']});
+  execFileSync('npm', ['pack', '--pack-destination', dir, '--ignore-scripts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
   assert.ok(tgz, 'npm pack wrote a tarball');
   const app = join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), '{"name": "pack-check", "private": true}');
-  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', join(dir, tgz)], {cwd: app, encoding: 'utf8'});
+  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', join(dir, tgz)], {
+    cwd: app,
+    encoding: 'utf8',
+  });
   assert.equal(install.status, 0, install.stderr);
   const env = {...process.env, PATH: `/nonexistent-rust:${process.env.PATH}`, NO_COLOR: '1'};
   const nwd = join(app, 'node_modules', '.bin', 'nwd');

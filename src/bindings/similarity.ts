@@ -41,7 +41,8 @@ export function metricCode(metric: Metric): number {
 
 function logKernel(metric: Metric, eps: number): void {
   const simd = wasm().nwd_simd_enabled() === 1 && metric !== 'ciou';
-  const form = metric === 'nwd' || metric === 'w2' ? (eps > 0 ? ', reference-compatible eps form' : ', exact form') : '';
+  const form =
+    metric === 'nwd' || metric === 'w2' ? (eps > 0 ? ', reference-compatible eps form' : ', exact form') : '';
   verboseOnce(`sim:${metric}:${eps}`, `similarity ${metric}: ${simd ? 'SIMD' : 'scalar'} kernel${form}`);
 }
 
@@ -50,8 +51,13 @@ function logKernel(metric: Metric, eps: number): void {
  * (`out[i*M + j]` compares a[i] with b[j]), written into `out` when given (length N*M):
  * reusing it across calls saves allocating and page-faulting a fresh array each time.
  */
-export function pairwise(metric: Metric, a: Float32Array, b: Float32Array, opts: SimilarityOptions = {},
-  out?: Float32Array): Float32Array {
+export function pairwise(
+  metric: Metric,
+  a: Float32Array,
+  b: Float32Array,
+  opts: SimilarityOptions = {},
+  out?: Float32Array,
+): Float32Array {
   if (out && out.length !== (a.length / 4) * (b.length / 4)) {
     throw new RangeError(`out has length ${out.length}, expected ${(a.length / 4) * (b.length / 4)}`);
   }
@@ -63,11 +69,17 @@ export function pairwise(metric: Metric, a: Float32Array, b: Float32Array, opts:
  * [`pairwise`]), valid only while `consume` runs: no copy of the N*M result, for callers that
  * reduce it at once (a large matrix costs more to copy out than to compute).
  */
-export function withPairwise<T>(metric: Metric, a: Float32Array, b: Float32Array, opts: SimilarityOptions,
-  consume: (view: Float32Array) => T): T {
+export function withPairwise<T>(
+  metric: Metric,
+  a: Float32Array,
+  b: Float32Array,
+  opts: SimilarityOptions,
+  consume: (view: Float32Array) => T,
+): T {
   const {c, eps} = similarityParams(opts);
   const code = metricCode(metric);
-  const n = a.length / 4, m = b.length / 4;
+  const n = a.length / 4,
+    m = b.length / 4;
   logKernel(metric, eps);
   return withArena((arena, core) => {
     const ptr = arena.alloc(4 * n * m);
@@ -77,8 +89,14 @@ export function withPairwise<T>(metric: Metric, a: Float32Array, b: Float32Array
 }
 
 /** Elementwise similarity. `a`, `b`: xyxy, 4*N each. Returns Float32Array N (`out[i]` compares a[i] with b[i]). */
-export function elementwise(metric: Metric, a: Float32Array, b: Float32Array, opts: SimilarityOptions = {}): Float32Array {
-  if (a.length !== b.length) throw new RangeError(`elementwise needs as many boxes in a (${a.length / 4}) as in b (${b.length / 4})`);
+export function elementwise(
+  metric: Metric,
+  a: Float32Array,
+  b: Float32Array,
+  opts: SimilarityOptions = {},
+): Float32Array {
+  if (a.length !== b.length)
+    throw new RangeError(`elementwise needs as many boxes in a (${a.length / 4}) as in b (${b.length / 4})`);
   const {c, eps} = similarityParams(opts);
   const code = metricCode(metric);
   const n = a.length / 4;

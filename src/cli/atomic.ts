@@ -46,7 +46,8 @@ export class AtomicWriter {
   }
 
   async commit(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
     await rename(this.tmp, this.path);
     this.done = true;
   }

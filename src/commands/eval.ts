@@ -6,7 +6,7 @@ import {UserError} from '../cli/errors.js';
 import {colorAllowed, info, verbose, warn} from '../cli/log.js';
 import {startProgress} from '../cli/progress.js';
 import {writeFileAtomic} from '../cli/atomic.js';
-import {parseC} from './similarity.js';
+import {positiveFlag} from '../cli/flags.js';
 import {PROTOCOLS, type Protocol} from '../eval/protocol.js';
 
 /** What `nwd eval --json` prints: the protocol, the settings that ran, and the numbers. */
@@ -80,7 +80,7 @@ categories are left out with a warning; a GT without "area" uses w*h with a warn
     try {
       result = await evaluateFile(gt, flags.dt, {
         protocol: flags.protocol as Protocol, metric: flags.metric as 'iou' | 'nwd', maxDets,
-        ...(flags.metric === 'nwd' ? {c: flags.c === undefined ? 12.8 : parseC(flags.c)} : {}),
+        ...(flags.metric === 'nwd' ? {c: flags.c === undefined ? 12.8 : positiveFlag('c', flags.c)!} : {}),
         pycocotoolsCompat: flags['pycocotools-compat'], honorIgnore: flags['honor-ignore'],
         ...(bar ? {onProgress: (done: number) => bar.update(done)} : {}),
       });

@@ -2,12 +2,14 @@ import {Flags} from '@oclif/core';
 import {readFile} from 'node:fs/promises';
 import {NwdCommand} from '../cli/base.js';
 import {UserError} from '../cli/errors.js';
+import {numberFlag} from '../cli/flags.js';
 import {parseJson} from '../formats/json-input.js';
 import {defined, runPipeline, type PipelineOptions, type PipelineResult} from '../pipeline/pipeline.js';
 
 /** Flags shared by `nwd pipeline` and `nwd ablate`. */
 export const pipelineFlags = {
-  out: Flags.string({description: 'report folder (created; reruns skip steps whose inputs did not change)', required: true}),
+  out: Flags.string({description: 'report folder (created; reruns skip steps whose inputs did not change)',
+    required: true}),
   synth: Flags.boolean({description: 'run on generated data (`nwd synth`; the default without --data)'}),
   data: Flags.string({description: 'COCO GT of the dataset (images split into train/val unless --val is given)'}),
   images: Flags.string({description: 'folder the GT\'s file_name values are relative to'}),
@@ -37,13 +39,7 @@ export async function pipelineOptionsFromFlags(flags: Record<string, unknown>, e
       throw new UserError('the config file must hold one JSON object', {code: 'E_CONFIG', file});
     }
   }
-  const num = (name: string) => {
-    const v = flags[name];
-    if (v === undefined) return undefined;
-    const x = Number(v);
-    if (!Number.isFinite(x)) throw new UserError(`--${name} must be a number, got "${String(v)}"`, {code: 'E_FLAG'});
-    return x;
-  };
+  const num = (name: string) => numberFlag(name, flags[name] as string | undefined);
   return {
     ...fromFile,
     ...defined({
@@ -70,8 +66,8 @@ export default class Pipeline extends NwdCommand {
 
   static override description = 'Without --data it generates a synthetic tiny-object dataset (nwd synth) and runs on ' +
     'that. Every step writes into the --out folder (data/, model/, predictions.raw.json, detections.json, ' +
-    'metrics.json, pr.svg, sizes.svg, images/, report.html); a rerun skips the steps whose inputs and options did not ' +
-    'change. The NWD choices of the paper are switchable: --assign, --loss and --nms.';
+    'metrics.json, pr.svg, sizes.svg, images/, report.html); a rerun skips the steps whose inputs and options did ' +
+    'not change. The NWD choices of the paper are switchable: --assign, --loss and --nms.';
 
   static override examples = [
     {description: 'The bundled default: synthetic data, smoke training, AI-TOD metrics', command:
@@ -93,7 +89,7 @@ export default class Pipeline extends NwdCommand {
     const opts = await pipelineOptionsFromFlags(flags, defined({
       assign: flags.assign as PipelineOptions['assign'], loss: flags.loss as PipelineOptions['loss'],
       nms: flags.nms as PipelineOptions['nms'],
-      nmsThreshold: flags['nms-threshold'] === undefined ? undefined : Number(flags['nms-threshold'])}));
+      nmsThreshold: numberFlag('nms-threshold', flags['nms-threshold'])}));
     const r = await runPipeline(opts);
     if (!this.jsonEnabled()) {
       const keys = ['AP', 'AP50', 'AP75', 'APvt', 'APt', 'APs', 'APm'].filter((k) => k in r.stats);

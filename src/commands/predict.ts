@@ -1,18 +1,10 @@
 import {Flags} from '@oclif/core';
 import {NwdCommand} from '../cli/base.js';
+import {numberFlag} from '../cli/flags.js';
 import {UserError} from '../cli/errors.js';
 import {info} from '../cli/log.js';
 import type {PredictResult} from '../detector/predict.js';
 
-function num(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const x = Number(text);
-  if (!Number.isFinite(x) || text.trim() === '') {
-    throw new UserError(`--${name} must be a number, got "${text}"`, {code: 'E_FLAG',
-      fix: `pass a number to --${name}`});
-  }
-  return x;
-}
 
 export default class Predict extends NwdCommand {
   static override summary = 'Run a trained detector on images and write COCO results.';
@@ -55,8 +47,9 @@ Images larger than the model's tile are cut into overlapping tiles and merged. -
     }
     const {predict} = await import('../detector/predict.js');
     const result = await predict({model: flags.model, images: flags.images, out: flags.out, jsonl: flags.jsonl,
-      raw: flags.raw, scoreThreshold: num('score-threshold', flags['score-threshold']), tile: flags.tile, gt: flags.gt,
-      nms: flags.nms as 'iou' | undefined, nmsThreshold: num('nms-threshold', flags['nms-threshold']),
+      raw: flags.raw, scoreThreshold: numberFlag('score-threshold', flags['score-threshold']), tile: flags.tile,
+      gt: flags.gt,
+      nms: flags.nms as 'iou' | undefined, nmsThreshold: numberFlag('nms-threshold', flags['nms-threshold']),
       backend: flags.backend as 'auto'});
     if (!this.jsonEnabled() && flags.out !== '-') {
       info(`${result.detections} detections on ${result.images} images ` +

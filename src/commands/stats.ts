@@ -5,7 +5,7 @@ import {startProgress} from '../cli/progress.js';
 import {parseAnchorLayout} from '../detector/anchors.js';
 import {datasetStats, type StatsResult} from '../stats/stats.js';
 import {statsText} from '../stats/table.js';
-import {parseC} from './similarity.js';
+import {positiveFlag} from '../cli/flags.js';
 
 export default class Stats extends NwdCommand {
   static override summary = 'Object sizes of a COCO ground truth, the NWD constant C, and positives per object.';
@@ -43,7 +43,7 @@ with IoU and 1.05 with NWD. --plot writes the size histogram and that comparison
     const layout = parseAnchorLayout(flags.anchors);
     const bar = flags.positives ? startProgress('positives', 1) : undefined;
     const result = await datasetStats(args.gt, {
-      positives: flags.positives, layout, ...(flags.c !== undefined ? {c: parseC(flags.c)} : {}),
+      positives: flags.positives, layout, ...(flags.c !== undefined ? {c: positiveFlag('c', flags.c)!} : {}),
       ...(bar ? {onProgress: (d: number, t: number) => { bar.setTotal(t); bar.update(d); }} : {}),
     });
     bar?.stop();

@@ -1,22 +1,13 @@
 import {Flags} from '@oclif/core';
 import {NwdCommand} from '../cli/base.js';
+import {numberFlag} from '../cli/flags.js';
 import {UserError} from '../cli/errors.js';
 import {info} from '../cli/log.js';
 import type {TrainResult} from '../detector/train.js';
 
-const ASSIGN = ['iou', 'nwd', 'rka', 'atss-iou', 'atss-nwd'];
-const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+import {ASSIGNERS} from '../detector/config.js';
+import {BACKENDS} from '../detector/backend.js';
 
-/** A finite number from a flag, or a UserError naming the flag. */
-function num(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const x = Number(text);
-  if (!Number.isFinite(x) || text.trim() === '') {
-    throw new UserError(`--${name} must be a number, got "${text}"`, {code: 'E_FLAG',
-      fix: `pass a number to --${name}`});
-  }
-  return x;
-}
 
 export default class Train extends NwdCommand {
   static override summary = 'Train the tiny-object detector (TensorFlow.js) on COCO ground truth.';
@@ -58,7 +49,7 @@ Progress (epoch, step, losses, images/s, ETA) goes to stderr; --json prints a su
     crop: Flags.integer({description: 'training crop side, px (default: the preset\'s)'}),
     resume: Flags.boolean({description: 'continue from the checkpoint in --out'}),
     seed: Flags.integer({description: 'random seed (weights, crops, flips, order)', default: 0}),
-    assign: Flags.string({description: 'label assignment', options: ASSIGN, default: 'nwd'}),
+    assign: Flags.string({description: 'label assignment', options: [...ASSIGNERS], default: 'nwd'}),
     loss: Flags.string({description: 'regression loss', options: ['smoothl1', 'giou', 'nwd'], default: 'smoothl1'}),
     'cls-loss': Flags.string({description: 'classification loss (bce samples 256 anchors, half positive)',
       options: ['focal', 'bce'], default: 'focal'}),
@@ -68,7 +59,7 @@ Progress (epoch, step, losses, images/s, ETA) goes to stderr; --json prints a su
     c: Flags.string({description: 'NWD constant C, px (default: mean sqrt(w*h) of the training objects)'}),
     anchors: Flags.string({description: 'anchor layout, e.g. "4:8,16;8:32@0.5,1,2" (strides must be 4 and 8)'}),
     backbone: Flags.string({description: 'tfjs layers model (dir or model.json) to use as backbone'}),
-    backend: Flags.string({description: 'tfjs backend', options: BACKENDS, default: 'auto'}),
+    backend: Flags.string({description: 'tfjs backend', options: ['auto', ...BACKENDS], default: 'auto'}),
   };
 
   async run(): Promise<TrainResult> {
@@ -77,10 +68,11 @@ Progress (epoch, step, losses, images/s, ETA) goes to stderr; --json prints a su
     const {parseAnchorLayout} = await import('../detector/anchors.js');
     const result = await train({
       data: flags.data, images: flags.images, out: flags.out, val: flags.val, valImages: flags['val-images'],
-      preset: flags.preset as 'smoke' | 'default', epochs: flags.epochs, batch: flags.batch, lr: num('lr', flags.lr),
+      preset: flags.preset as 'smoke' | 'default', epochs: flags.epochs, batch: flags.batch,
+      lr: numberFlag('lr', flags.lr),
       tile: flags.tile, crop: flags.crop, resume: flags.resume, seed: flags.seed,
       assign: flags.assign as 'nwd', loss: flags.loss as 'smoothl1', clsLoss: flags['cls-loss'] as 'focal',
-      regWeight: num('reg-weight', flags['reg-weight']), nms: flags.nms as 'iou', c: num('c', flags.c),
+      regWeight: numberFlag('reg-weight', flags['reg-weight']), nms: flags.nms as 'iou', c: numberFlag('c', flags.c),
       anchors: flags.anchors ? parseAnchorLayout(flags.anchors) : undefined, backbone: flags.backbone,
       backend: flags.backend as 'auto',
     });

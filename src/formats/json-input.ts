@@ -25,7 +25,8 @@ export async function readText(file: string): Promise<string> {
 
 function notReadable(file: string, err: unknown): UserError {
   const code = (err as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String((err as Error).message);
+  const why =
+    code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String((err as Error).message);
   return new UserError(`cannot read: ${why}`, {code: 'E_READ', file, fix: 'check the path'});
 }
 
@@ -36,7 +37,7 @@ export function parseJson(text: string, file: string): unknown {
   } catch (err) {
     const msg = (err as Error).message;
     const pos = /position (\d+)/.exec(msg);
-    let record = 'invalid JSON';
+    let record = `byte offset ${Buffer.byteLength(text)} (end of input: the JSON is cut short)`;
     if (pos) {
       const offset = Number(pos[1]);
       const before = text.slice(0, offset);
@@ -77,14 +78,20 @@ function inputStream(file: string): Readable {
 /** The first non-whitespace character of the input and a stream that still yields all of it. */
 async function peek(file: string): Promise<{first: string; stream: Readable}> {
   if (file !== '-') {
-    const fh = await open(file, 'r').catch((err) => { throw notReadable(file, err); });
+    const fh = await open(file, 'r').catch((err) => {
+      throw notReadable(file, err);
+    });
     try {
       const buf = Buffer.alloc(4096);
       let pos = 0;
       for (;;) {
         const {bytesRead} = await fh.read(buf, 0, buf.length, pos);
         if (bytesRead === 0) return {first: '', stream: inputStream(file)};
-        const s = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+        const s = buf
+          .subarray(0, bytesRead)
+          .toString('utf8')
+          .replace(/^\uFEFF/, '')
+          .trimStart();
         if (s) return {first: s[0], stream: inputStream(file)};
         pos += bytesRead;
       }
@@ -107,7 +114,10 @@ async function peekStdin(): Promise<{first: string; stream: Readable}> {
     const chunk = stdin.read() as Buffer | null;
     if (chunk !== null) {
       head.push(chunk);
-      const s = Buffer.concat(head).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+      const s = Buffer.concat(head)
+        .toString('utf8')
+        .replace(/^\uFEFF/, '')
+        .trimStart();
       if (s) {
         stdin.unshift(Buffer.concat(head));
         return {first: s[0], stream: stdin};
@@ -154,7 +164,8 @@ export async function* readRecords(file: string, onFormat?: (f: RecordsFormat) =
   }
   onFormat?.('jsonl');
   const lines = createInterface({input: stream, crlfDelay: Infinity});
-  let line = 0, index = 0;
+  let line = 0,
+    index = 0;
   for await (const text of lines) {
     line++;
     const t = line === 1 ? text.replace(/^\uFEFF/, '') : text;
@@ -164,7 +175,11 @@ export async function* readRecords(file: string, onFormat?: (f: RecordsFormat) =
       value = JSON.parse(t);
     } catch (err) {
       throw new UserError(`invalid JSON: ${(err as Error).message}`, {
-        code: 'E_JSON', file, record: `line ${line}`, fix: 'each line must hold one complete JSON object'});
+        code: 'E_JSON',
+        file,
+        record: `line ${line}`,
+        fix: 'each line must hold one complete JSON object',
+      });
     }
     yield {value, index: index++, line, text: t};
   }
@@ -172,7 +187,10 @@ export async function* readRecords(file: string, onFormat?: (f: RecordsFormat) =
 
 async function* streamArrayRecords(stream: Readable, file: string): AsyncGenerator<SourcedRecord> {
   const [{parser}, {streamArray}, {chain}] = await Promise.all([
-    import('stream-json'), import('stream-json/streamers/stream-array.js'), import('stream-chain')]);
+    import('stream-json'),
+    import('stream-json/streamers/stream-array.js'),
+    import('stream-chain'),
+  ]);
   const pipeline = chain([stream, parser(), streamArray()]);
   let index = 0;
   try {
@@ -181,6 +199,10 @@ async function* streamArrayRecords(stream: Readable, file: string): AsyncGenerat
     }
   } catch (err) {
     throw new UserError(`invalid JSON after record ${index}: ${(err as Error).message}`, {
-      code: 'E_JSON', file, record: `record ${index}`, fix: 'fix the JSON syntax'});
+      code: 'E_JSON',
+      file,
+      record: `record ${index}`,
+      fix: 'fix the JSON syntax',
+    });
   }
 }

@@ -27,11 +27,16 @@ function isId(v: unknown): v is ImageId {
 export function parseDetection(value: unknown, file: string, where: string): Detection {
   const fail = (what: string, fix: string) => new UserError(what, {code: 'E_RECORD', file, record: where, fix});
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw fail(`expected an object like {"image_id", "category_id", "bbox": [x, y, w, h], "score"}, got ${
-      JSON.stringify(value)?.slice(0, 80)}`, 'write one detection object per record');
+    throw fail(
+      `expected an object like {"image_id", "category_id", "bbox": [x, y, w, h], "score"}, got ${JSON.stringify(
+        value,
+      )?.slice(0, 80)}`,
+      'write one detection object per record',
+    );
   }
   const r = value as Record<string, unknown>;
-  if (!isId(r.image_id)) throw fail(`missing or invalid "image_id" (${JSON.stringify(r.image_id)})`, 'add the image id');
+  if (!isId(r.image_id))
+    throw fail(`missing or invalid "image_id" (${JSON.stringify(r.image_id)})`, 'add the image id');
   if (typeof r.category_id !== 'number' || !Number.isFinite(r.category_id)) {
     throw fail(`missing or invalid "category_id" (${JSON.stringify(r.category_id)})`, 'add a numeric category id');
   }
@@ -47,8 +52,10 @@ export function parseDetection(value: unknown, file: string, where: string): Det
 }
 
 /** Streams detections from a file or `-`, with the raw record kept beside each. */
-export async function* readDetections(file: string, onFormat?: (f: RecordsFormat) => void):
-  AsyncGenerator<{det: Detection; raw: SourcedRecord}> {
+export async function* readDetections(
+  file: string,
+  onFormat?: (f: RecordsFormat) => void,
+): AsyncGenerator<{det: Detection; raw: SourcedRecord}> {
   for await (const rec of readRecords(file, onFormat)) {
     yield {det: parseDetection(rec.value, file, recordLabel(rec)), raw: rec};
   }

@@ -25,7 +25,10 @@ export function toXyxy(boxes: ArrayLike<number>, from: BoxFormat): Float32Array 
     }
   } else if (from === 'cxcywh') {
     for (let i = 0; i < out.length; i += 4) {
-      const cx = out[i], cy = out[i + 1], hw = out[i + 2] / 2, hh = out[i + 3] / 2;
+      const cx = out[i],
+        cy = out[i + 1],
+        hw = out[i + 2] / 2,
+        hh = out[i + 3] / 2;
       out[i] = cx - hw;
       out[i + 1] = cy - hh;
       out[i + 2] = cx + hw;
@@ -39,7 +42,10 @@ export function toXyxy(boxes: ArrayLike<number>, from: BoxFormat): Float32Array 
 export function fromXyxy(xyxy: ArrayLike<number>, to: BoxFormat): Float32Array {
   const out = Float32Array.from(xyxy);
   for (let i = 0; i < out.length; i += 4) {
-    const x1 = out[i], y1 = out[i + 1], x2 = out[i + 2], y2 = out[i + 3];
+    const x1 = out[i],
+      y1 = out[i + 1],
+      x2 = out[i + 2],
+      y2 = out[i + 3];
     if (to === 'xywh') {
       out[i + 2] = x2 - x1;
       out[i + 3] = y2 - y1;
@@ -65,8 +71,10 @@ export function firstInvalid(xyxy: Float32Array): {index: number; reason: 'non-f
  * Throws a UserError naming the box when xyxy breaks the policy. `original` holds the boxes
  * as the user wrote them (layout `format`), to quote the bad value.
  */
-export function assertValidBoxes(xyxy: Float32Array, opts: {file?: string; format?: BoxFormat; original?: ArrayLike<number>;
-  label?: (index: number) => string} = {}): void {
+export function assertValidBoxes(
+  xyxy: Float32Array,
+  opts: {file?: string; format?: BoxFormat; original?: ArrayLike<number>; label?: (index: number) => string} = {},
+): void {
   const bad = firstInvalid(xyxy);
   if (!bad) return;
   const src = opts.original ?? xyxy;
@@ -75,11 +83,20 @@ export function assertValidBoxes(xyxy: Float32Array, opts: {file?: string; forma
   const record = opts.label ? opts.label(bad.index) : `box ${bad.index}`;
   if (bad.reason === 'non-finite') {
     throw new UserError(`box [${value.join(', ')}] has a NaN or infinite coordinate`, {
-      code: 'E_BOX_NONFINITE', file: opts.file, record, fix: 'remove the box or fix its coordinates'});
+      code: 'E_BOX_NONFINITE',
+      file: opts.file,
+      record,
+      fix: 'remove the box or fix its coordinates',
+    });
   }
-  const hint = format === 'xyxy'
-    ? 'x2 < x1 or y2 < y1: if these are COCO [x, y, w, h] boxes pass --format xywh; else swap the corners'
-    : 'negative width or height';
+  const hint =
+    format === 'xyxy'
+      ? 'x2 < x1 or y2 < y1: if these are COCO [x, y, w, h] boxes pass --format xywh; else swap the corners'
+      : 'negative width or height';
   throw new UserError(`box [${value.join(', ')}] (${format}) is reversed: ${hint}`, {
-    code: 'E_BOX_REVERSED', file: opts.file, record, fix: 'fix the box or the --format flag'});
+    code: 'E_BOX_REVERSED',
+    file: opts.file,
+    record,
+    fix: 'fix the box or the --format flag',
+  });
 }

@@ -49,7 +49,10 @@ export interface AblationResult {
 /** Positives per GT on the training split for one assigner. */
 async function positives(trainGt: string, assigner: AssignerName, c: number): Promise<{mean: number; zero: number}> {
   const [{loadCocoGt}, {positivesImages}, {positivesPerGt}] = await Promise.all([
-    import('../formats/coco.js'), import('../stats/stats.js'), import('../assign/positives.js')]);
+    import('../formats/coco.js'),
+    import('../stats/stats.js'),
+    import('../assign/positives.js'),
+  ]);
   const {images} = positivesImages(await loadCocoGt(trainGt));
   const r = positivesPerGt(images, {assigner, ...(assigner === 'iou' || assigner === 'atss-iou' ? {} : {c})});
   return {mean: r.perBin.all.meanPositives, zero: r.perBin.all.zeroShare};
@@ -59,8 +62,19 @@ async function positives(trainGt: string, assigner: AssignerName, c: number): Pr
 export function ablationTable(rows: AblationRow[]): string {
   const fmt = (v: number) => (v < 0 ? '-' : (100 * v).toFixed(1));
   const head = ['variant', 'assign', 'loss', 'NMS', ...ABLATION_KEYS, 'pos/GT', 'no pos'];
-  const lines = [head, head.map(() => '---'), ...rows.map((r) => [r.name, r.assign, r.loss, r.nms,
-    ...ABLATION_KEYS.map((k) => fmt(r.stats[k] ?? -1)), r.positivesPerGt.toFixed(2), `${(100 * r.zeroShare).toFixed(0)}%`])];
+  const lines = [
+    head,
+    head.map(() => '---'),
+    ...rows.map((r) => [
+      r.name,
+      r.assign,
+      r.loss,
+      r.nms,
+      ...ABLATION_KEYS.map((k) => fmt(r.stats[k] ?? -1)),
+      r.positivesPerGt.toFixed(2),
+      `${(100 * r.zeroShare).toFixed(0)}%`,
+    ]),
+  ];
   return lines.map((l) => `| ${l.join(' | ')} |`).join('\n');
 }
 
@@ -69,8 +83,10 @@ export async function runAblation(base: PipelineOptions, only?: string[]): Promi
   const variants = only?.length ? only.flatMap((n) => VARIANTS.filter((v) => v.name === n)) : VARIANTS;
   const unknown = (only ?? []).filter((n) => !VARIANTS.some((v) => v.name === n));
   if (unknown.length) {
-    throw new UserError(`unknown variant(s) ${unknown.join(', ')}`, {code: 'E_FLAG',
-      fix: `choose among ${VARIANTS.map((v) => v.name).join(', ')}`});
+    throw new UserError(`unknown variant(s) ${unknown.join(', ')}`, {
+      code: 'E_FLAG',
+      fix: `choose among ${VARIANTS.map((v) => v.name).join(', ')}`,
+    });
   }
   const out = resolve(base.out);
   await mkdir(out, {recursive: true});
@@ -79,8 +95,14 @@ export async function runAblation(base: PipelineOptions, only?: string[]): Promi
   for (const v of variants) {
     info(`ablate: variant ${v.name} (assign ${v.assign}, loss ${v.loss}, nms ${v.nms})`);
     const t0 = Date.now();
-    const r = await runPipeline({...base, out: join(out, v.name), assign: v.assign, loss: v.loss, nms: v.nms,
-      ...(prepared ? {prepared} : {})});
+    const r = await runPipeline({
+      ...base,
+      out: join(out, v.name),
+      assign: v.assign,
+      loss: v.loss,
+      nms: v.nms,
+      ...(prepared ? {prepared} : {}),
+    });
     prepared ??= r.data;
     const cfg = JSON.parse(await readFile(join(r.out, 'model', 'config.json'), 'utf8')) as {assign: {c: number}};
     const pos = await positives(r.data.train, v.assign, cfg.assign.c);

@@ -64,14 +64,33 @@ export interface PipelineResult {
   seconds: Record<string, number>;
 }
 
-const KEYS = new Set(['out', 'synth', 'data', 'images', 'val', 'valSplit', 'seed', 'preset', 'epochs', 'assign', 'loss',
-  'nms', 'nmsThreshold', 'c', 'protocol', 'backend', 'force', 'drawImages', 'prepared']);
+const KEYS = new Set([
+  'out',
+  'synth',
+  'data',
+  'images',
+  'val',
+  'valSplit',
+  'seed',
+  'preset',
+  'epochs',
+  'assign',
+  'loss',
+  'nms',
+  'nmsThreshold',
+  'c',
+  'protocol',
+  'backend',
+  'force',
+  'drawImages',
+  'prepared',
+]);
 
 /** Checks options key by key. */
 export function checkPipelineOptions(o: PipelineOptions): void {
   for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new TypeError(`unknown pipeline option "${k}"`);
   if (o.data && !o.images) {
-    throw new UserError('--data needs --images (the folder the GT\'s file names are relative to)', {code: 'E_FLAG'});
+    throw new UserError("--data needs --images (the folder the GT's file names are relative to)", {code: 'E_FLAG'});
   }
   if (!o.data && (o.images || o.val)) {
     throw new UserError('--images and --val go with --data', {code: 'E_FLAG', fix: 'add --data GT.json, or drop them'});
@@ -84,10 +103,22 @@ async function dataStep(runner: StepRunner, o: PipelineOptions, dir: string): Pr
   if (o.prepared) return o.prepared;
   const seed = o.seed ?? 0;
   if (!o.data) {
-    const synthOpts = {out: dir, images: o.synth?.images ?? 120, seed: o.synth?.seed ?? seed, size: o.synth?.size ?? 256};
+    const synthOpts = {
+      out: dir,
+      images: o.synth?.images ?? 120,
+      seed: o.synth?.seed ?? seed,
+      size: o.synth?.size ?? 256,
+    };
     const data = {train: join(dir, 'train.json'), val: join(dir, 'val.json'), images: join(dir, 'images')};
-    await runner.step({name: 'data', inputs: [], params: {synth: synthOpts}, outputs: [data.train, data.val, data.images],
-      run: async () => { await (await import('../synth/synth.js')).synthesize(synthOpts); }});
+    await runner.step({
+      name: 'data',
+      inputs: [],
+      params: {synth: synthOpts},
+      outputs: [data.train, data.val, data.images],
+      run: async () => {
+        await (await import('../synth/synth.js')).synthesize(synthOpts);
+      },
+    });
     return data;
   }
   const images = resolve(o.images!);
@@ -98,8 +129,15 @@ async function dataStep(runner: StepRunner, o: PipelineOptions, dir: string): Pr
   }
   const split = {train: join(dir, 'train.json'), val: join(dir, 'val.json'), images};
   const valSplit = o.valSplit ?? 0.3;
-  await runner.step({name: 'data', inputs: [o.data], params: {valSplit, seed, images}, outputs: [split.train, split.val],
-    run: async () => { await splitCoco(o.data!, images, dir, valSplit, seed); }});
+  await runner.step({
+    name: 'data',
+    inputs: [o.data],
+    params: {valSplit, seed, images},
+    outputs: [split.train, split.val],
+    run: async () => {
+      await splitCoco(o.data!, images, dir, valSplit, seed);
+    },
+  });
   return split;
 }
 
@@ -116,63 +154,130 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const dets = join(out, 'detections.json');
   const metricsFile = join(out, 'metrics.json');
   const nmsMetric = o.nms ?? 'iou';
-  const trainParams = {preset: o.preset ?? 'smoke', epochs: o.epochs, assign: o.assign, loss: o.loss, nms: nmsMetric,
-    c: o.c, seed: o.seed ?? 0, backend: o.backend};
+  const trainParams = {
+    preset: o.preset ?? 'smoke',
+    epochs: o.epochs,
+    assign: o.assign,
+    loss: o.loss,
+    nms: nmsMetric,
+    c: o.c,
+    seed: o.seed ?? 0,
+    backend: o.backend,
+  };
   let backend: string | undefined;
 
-  await runner.step({name: 'train', inputs: [data.train, data.images], params: trainParams,
-    outputs: [join(modelDir, 'config.json')], run: async () => {
+  await runner.step({
+    name: 'train',
+    inputs: [data.train, data.images],
+    params: trainParams,
+    outputs: [join(modelDir, 'config.json')],
+    run: async () => {
       const {train} = await import('../detector/train.js');
-      const r = await train({data: data.train, images: data.images, out: modelDir, preset: trainParams.preset,
-        seed: trainParams.seed, ...defined({epochs: o.epochs, assign: o.assign, loss: o.loss, nms: nmsMetric, c: o.c,
-          backend: o.backend})});
+      const r = await train({
+        data: data.train,
+        images: data.images,
+        out: modelDir,
+        preset: trainParams.preset,
+        seed: trainParams.seed,
+        ...defined({epochs: o.epochs, assign: o.assign, loss: o.loss, nms: nmsMetric, c: o.c, backend: o.backend}),
+      });
       backend = r.backend;
       await writeFileAtomic(join(out, 'train.json'), `${JSON.stringify(r, null, 2)}\n`);
-    }});
+    },
+  });
 
-  await runner.step({name: 'predict', inputs: [modelDir, data.val], params: {backend: o.backend}, outputs: [raw],
+  await runner.step({
+    name: 'predict',
+    inputs: [modelDir, data.val],
+    params: {backend: o.backend},
+    outputs: [raw],
     run: async () => {
       const {predict} = await import('../detector/predict.js');
-      const r = await predict({model: modelDir, images: [data.images], gt: data.val, out: raw, raw: true,
-        ...defined({backend: o.backend})});
+      const r = await predict({
+        model: modelDir,
+        images: [data.images],
+        gt: data.val,
+        out: raw,
+        raw: true,
+        ...defined({backend: o.backend}),
+      });
       backend ??= r.backend;
-    }});
+    },
+  });
 
   const modelConfig = JSON.parse(await readFile(join(modelDir, 'config.json'), 'utf8')) as {assign: {c: number}};
   const nmsOpts = {metric: nmsMetric, c: modelConfig.assign.c, ...defined({threshold: o.nmsThreshold})};
-  await runner.step({name: 'nms', inputs: [raw], params: nmsOpts, outputs: [dets], run: async () => {
-    const {nmsRecords} = await import('../nms/records.js');
-    const w = await AtomicWriter.open(dets);
-    try {
-      await nmsRecords(raw, nmsOpts, {write: (t: string) => w.write(t)});
-      await w.commit();
-    } finally {
-      await w.abort();
-    }
-  }});
+  await runner.step({
+    name: 'nms',
+    inputs: [raw],
+    params: nmsOpts,
+    outputs: [dets],
+    run: async () => {
+      const {nmsRecords} = await import('../nms/records.js');
+      const w = await AtomicWriter.open(dets);
+      try {
+        await nmsRecords(raw, nmsOpts, {write: (t: string) => w.write(t)});
+        await w.commit();
+      } finally {
+        await w.abort();
+      }
+    },
+  });
 
-  await runner.step({name: 'eval', inputs: [dets, data.val], params: {protocol}, outputs: [metricsFile, join(out, 'pr.svg')],
+  await runner.step({
+    name: 'eval',
+    inputs: [dets, data.val],
+    params: {protocol},
+    outputs: [metricsFile, join(out, 'pr.svg')],
     run: async () => {
       const [{loadCocoGt}, {evaluateFile}, {prCurvesSvg}] = await Promise.all([
-        import('../formats/coco.js'), import('../eval/evaluate.js'), import('../eval/plot.js')]);
+        import('../formats/coco.js'),
+        import('../eval/evaluate.js'),
+        import('../eval/plot.js'),
+      ]);
       const r = await evaluateFile(await loadCocoGt(data.val), dets, {protocol});
       for (const w of r.warnings) info(`eval: ${w}`);
-      await writeFileAtomic(metricsFile, `${JSON.stringify({protocol, stats: r.stats, perClass: r.perClass,
-        settings: r.settings}, null, 2)}\n`);
+      await writeFileAtomic(
+        metricsFile,
+        `${JSON.stringify({protocol, stats: r.stats, perClass: r.perClass, settings: r.settings}, null, 2)}\n`,
+      );
       await writeFileAtomic(join(out, 'pr.svg'), prCurvesSvg(r));
-    }});
+    },
+  });
   const stats = (JSON.parse(await readFile(metricsFile, 'utf8')) as {stats: Record<string, number>}).stats;
 
   const report = join(out, 'report.html');
-  await runner.step({name: 'report', inputs: [metricsFile, dets, data.val, data.train, join(out, 'pr.svg')],
-    params: {draw: o.drawImages ?? 6, v: 1}, outputs: [report], run: async () => {
+  await runner.step({
+    name: 'report',
+    inputs: [metricsFile, dets, data.val, data.train, join(out, 'pr.svg')],
+    params: {draw: o.drawImages ?? 6, v: 1},
+    outputs: [report],
+    run: async () => {
       const {writeReport} = await import('./report.js');
-      await writeReport({out, data, dets, metricsFile, drawImages: o.drawImages ?? 6, options: o,
-        modelConfigFile: join(modelDir, 'config.json')});
-    }});
+      await writeReport({
+        out,
+        data,
+        dets,
+        metricsFile,
+        drawImages: o.drawImages ?? 6,
+        options: o,
+        modelConfigFile: join(modelDir, 'config.json'),
+      });
+    },
+  });
 
-  return {out, report, metrics: metricsFile, protocol, stats, data, backend, ran: runner.ran, skipped: runner.skipped,
-    seconds: runner.timings()};
+  return {
+    out,
+    report,
+    metrics: metricsFile,
+    protocol,
+    stats,
+    data,
+    backend,
+    ran: runner.ran,
+    skipped: runner.skipped,
+    seconds: runner.timings(),
+  };
 }
 
 /** `obj` without its undefined values (so option validators see only what was set). */
@@ -184,4 +289,3 @@ export function defined<T extends Record<string, unknown>>(obj: T): Partial<T> {
 export function relFrom(out: string, p: string): string {
   return relative(out, p).split('\\').join('/');
 }
-

@@ -40,15 +40,22 @@ function statsTables(protocol: string, stats: Record<string, number>): ReportTab
     ['Optimal LRP (lower is better)', (k) => k.startsWith('oLRP')],
   ];
   const name = protocol === 'aitod' ? 'AI-TOD' : 'COCO';
-  return groups.map(([title, pick]) => Object.keys(stats).filter(pick)).map((keys, i) => ({
-    title: `${groups[i][0]} (${name} protocol, validation split)`,
-    columns: keys,
-    rows: [keys.map((k) => stats[k])],
-    note: i === 0 ? 'IoU 0.50:0.95 unless named; ' + (protocol === 'aitod'
-      ? 'vt/t/s/m = very tiny (<8 px), tiny (8-16), small (16-32), medium (>=32) by sqrt(area)'
-      : 's/m/l = small (<32 px), medium (32-96), large (>=96) by sqrt(area)') +
-      '; "–" where the split has no such objects.' : undefined,
-  })).filter((t) => t.columns.length > 0);
+  return groups
+    .map(([title, pick]) => Object.keys(stats).filter(pick))
+    .map((keys, i) => ({
+      title: `${groups[i][0]} (${name} protocol, validation split)`,
+      columns: keys,
+      rows: [keys.map((k) => stats[k])],
+      note:
+        i === 0
+          ? 'IoU 0.50:0.95 unless named; ' +
+            (protocol === 'aitod'
+              ? 'vt/t/s/m = very tiny (<8 px), tiny (8-16), small (16-32), medium (>=32) by sqrt(area)'
+              : 's/m/l = small (<32 px), medium (32-96), large (>=96) by sqrt(area)') +
+            '; "–" where the split has no such objects.'
+          : undefined,
+    }))
+    .filter((t) => t.columns.length > 0);
 }
 
 async function drawValImages(a: ReportArgs, gt: RawGt): Promise<Array<{src: string; caption: string}>> {
@@ -68,24 +75,42 @@ async function drawValImages(a: ReportArgs, gt: RawGt): Promise<Array<{src: stri
   const out: Array<{src: string; caption: string}> = [];
   for (const im of gt.images.slice(0, a.drawImages)) {
     const k = String(im.id);
-    const shown = (byImage.get(k) ?? []).filter((d) => d.score >= DRAW_MIN_SCORE)
-      .sort((x, y) => y.score - x.score).slice(0, DRAW_MAX_DETS);
+    const shown = (byImage.get(k) ?? [])
+      .filter((d) => d.score >= DRAW_MIN_SCORE)
+      .sort((x, y) => y.score - x.score)
+      .slice(0, DRAW_MAX_DETS);
     const file = join(a.out, 'images', `val_${k.replace(/[^\w.-]/g, '_')}.png`);
     const g = gtByImage.get(k) ?? [];
-    await drawBoxes(join(a.data.images, im.file_name), g, shown.map((d) => ({bbox: d.bbox, score: d.score})), file);
-    out.push({src: relFrom(a.out, file), caption: `${im.file_name}: ${g.length} objects, ${shown.length} detections ` +
-      `with score >= ${DRAW_MIN_SCORE}`});
+    await drawBoxes(
+      join(a.data.images, im.file_name),
+      g,
+      shown.map((d) => ({bbox: d.bbox, score: d.score})),
+      file,
+    );
+    out.push({
+      src: relFrom(a.out, file),
+      caption: `${im.file_name}: ${g.length} objects, ${shown.length} detections ` + `with score >= ${DRAW_MIN_SCORE}`,
+    });
   }
   return out;
 }
 
 /** Writes sizes.svg, images/*.png and report.html into `a.out`. */
 export async function writeReport(a: ReportArgs): Promise<void> {
-  const metrics = JSON.parse(await readFile(a.metricsFile, 'utf8')) as {protocol: string; stats: Record<string, number>;
-    perClass?: Array<{name: string; gt: number; dt: number; AP: number; AP50: number}>};
-  const cfg = JSON.parse(await readFile(a.modelConfigFile, 'utf8')) as {assign: {method: string; c: number};
-    loss: {reg: string}; postprocess: {nms: string; nmsThreshold: number}};
-  const [{datasetStats}, {sizeHistogramSvg}] = await Promise.all([import('../stats/stats.js'), import('../stats/plot.js')]);
+  const metrics = JSON.parse(await readFile(a.metricsFile, 'utf8')) as {
+    protocol: string;
+    stats: Record<string, number>;
+    perClass?: Array<{name: string; gt: number; dt: number; AP: number; AP50: number}>;
+  };
+  const cfg = JSON.parse(await readFile(a.modelConfigFile, 'utf8')) as {
+    assign: {method: string; c: number};
+    loss: {reg: string};
+    postprocess: {nms: string; nmsThreshold: number};
+  };
+  const [{datasetStats}, {sizeHistogramSvg}] = await Promise.all([
+    import('../stats/stats.js'),
+    import('../stats/plot.js'),
+  ]);
   const sizes = await datasetStats(a.data.train, {positives: false});
   const sizesSvg = sizeHistogramSvg(sizes);
   await writeFileAtomic(join(a.out, 'sizes.svg'), sizesSvg);
@@ -95,15 +120,21 @@ export async function writeReport(a: ReportArgs): Promise<void> {
   let train: {backend?: string; seconds?: number; epochs?: unknown[]; preset?: string} = {};
   try {
     train = JSON.parse(await readFile(join(a.out, 'train.json'), 'utf8'));
-  } catch { /* trained by an earlier version of the folder: no summary */ }
+  } catch {
+    /* trained by an earlier version of the folder: no summary */
+  }
   const tables: ReportTable[] = statsTables(metrics.protocol, metrics.stats);
   if (metrics.perClass?.length) {
-    tables.push({title: 'Per class', columns: ['class', 'GT', 'detections', 'AP', 'AP50'],
-      rows: metrics.perClass.map((c) => [c.name, c.gt, c.dt, c.AP, c.AP50])});
+    tables.push({
+      title: 'Per class',
+      columns: ['class', 'GT', 'detections', 'AP', 'AP50'],
+      rows: metrics.perClass.map((c) => [c.name, c.gt, c.dt, c.AP, c.AP50]),
+    });
   }
   const html = renderReport({
     title: 'nwd pipeline report',
-    subtitle: `${a.options.data ? `data ${a.options.data}` : 'synthetic data (nwd synth)'} · ${new Date().toISOString()}`,
+    subtitle: `${a.options.data ? `data ${a.options.data}` : 'synthetic data (nwd synth)'} · ${
+      new Date().toISOString()}`,
     settings: [
       ['training split', `${sizes.images} images, ${sizes.objects} objects (${a.data.train})`],
       ['validation split', `${gt.images.length} images, ${gt.annotations.length} objects (${a.data.val})`],
@@ -112,8 +143,12 @@ export async function writeReport(a: ReportArgs): Promise<void> {
       ['NMS', `${cfg.postprocess.nms} > ${cfg.postprocess.nmsThreshold}`],
       ['NWD constant C', `${cfg.assign.c.toFixed(2)} px`],
       ['backend', train.backend ?? 'unknown'],
-      ['training', train.seconds !== undefined ? `${train.epochs?.length ?? '?'} epochs, ${train.seconds.toFixed(0)} s` +
-        ` (preset ${train.preset ?? '?'})` : 'unknown'],
+      [
+        'training',
+        train.seconds !== undefined
+          ? `${train.epochs?.length ?? '?'} epochs, ${train.seconds.toFixed(0)} s` + ` (preset ${train.preset ?? '?'})`
+          : 'unknown',
+      ],
     ],
     tables,
     figures: [

@@ -48,7 +48,9 @@ async function pathDigest(path: string): Promise<string> {
 
 /** The fingerprint of a step's inputs and parameters. */
 export async function fingerprint(spec: Pick<StepSpec, 'inputs' | 'params' | 'name'>): Promise<string> {
-  const h = createHash('sha256').update(spec.name).update(JSON.stringify(spec.params ?? null));
+  const h = createHash('sha256')
+    .update(spec.name)
+    .update(JSON.stringify(spec.params ?? null));
   for (const input of spec.inputs) h.update(input).update(await pathDigest(input));
   return h.digest('hex');
 }
@@ -59,7 +61,10 @@ export class StepRunner {
   readonly ran: string[] = [];
   readonly skipped: string[] = [];
 
-  private constructor(readonly dir: string, private readonly force: boolean) {}
+  private constructor(
+    readonly dir: string,
+    private readonly force: boolean,
+  ) {}
 
   static async open(dir: string, force = false): Promise<StepRunner> {
     const r = new StepRunner(dir, force);
@@ -79,7 +84,11 @@ export class StepRunner {
     info(`step ${spec.name}: running`);
     const t0 = Date.now();
     await spec.run();
-    this.manifest[spec.name] = {fingerprint: fp, finishedAt: new Date().toISOString(), seconds: (Date.now() - t0) / 1000};
+    this.manifest[spec.name] = {
+      fingerprint: fp,
+      finishedAt: new Date().toISOString(),
+      seconds: (Date.now() - t0) / 1000,
+    };
     await writeFileAtomic(join(this.dir, 'steps.json'), `${JSON.stringify(this.manifest, null, 2)}\n`);
     this.ran.push(spec.name);
     return 'ran';

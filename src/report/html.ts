@@ -50,9 +50,11 @@ export function renderReport(r: ReportInput): string {
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(r.title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1d2430}
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+  padding:0 1rem;color:#1d2430}
 h1{margin-bottom:.2rem}.sub{color:#5b6575;margin-top:0}
-dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem;background:#f5f7fa;padding:.8rem 1rem;border-radius:6px}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem;background:#f5f7fa;padding:.8rem 1rem;
+  border-radius:6px}
 dt{font-weight:600}dd{margin:0}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border-bottom:1px solid #dde2ea;padding:.3rem .7rem;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.na{color:#9aa3b2;text-align:center}
@@ -66,14 +68,27 @@ figcaption{color:#5b6575;font-size:13px}.note{color:#5b6575;font-size:13px}
 <p class="sub">${escapeHtml(r.subtitle)}</p>
 <dl>${r.settings.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>
 ${r.tables.map(table).join('\n')}
-${r.figures.length ? `<h2>Figures</h2><div class="figs">${r.figures.map((f) =>
-    `<figure>${f.svg}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`).join('')}</div>` : ''}
-${r.images.length ? `<h2>Validation images</h2>
+${
+  r.figures.length
+    ? `<h2>Figures</h2><div class="figs">${r.figures
+        .map((f) => `<figure>${f.svg}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`)
+        .join('')}</div>`
+    : ''
+}
+${
+  r.images.length
+    ? `<h2>Validation images</h2>
 <p class="legend"><span style="border:2px solid #22dd44"></span>ground truth (drawn just outside the object)
 <span style="border:2px dashed #ff3030"></span>detections (images enlarged; boxes under 7 screen px are drawn at 7 px
 around their centre)</p>
-<div class="imgs">${r.images.map((i) => `<figure><img src="${escapeHtml(i.src)}" alt="${escapeHtml(i.caption)}">
-<figcaption>${escapeHtml(i.caption)}</figcaption></figure>`).join('\n')}</div>` : ''}
+<div class="imgs">${r.images
+        .map(
+          (i) => `<figure><img src="${escapeHtml(i.src)}" alt="${escapeHtml(i.caption)}">
+<figcaption>${escapeHtml(i.caption)}</figcaption></figure>`,
+        )
+        .join('\n')}</div>`
+    : ''
+}
 ${r.notes?.length ? `<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
 </body></html>
 `;

@@ -17,7 +17,11 @@ export function parseBoxList(value: unknown, file: string): Float64Array {
   list.forEach((box, i) => {
     if (!Array.isArray(box) || box.length !== 4 || !box.every((v) => typeof v === 'number')) {
       throw new UserError(`box ${JSON.stringify(box)} is not 4 numbers`, {
-        code: 'E_SHAPE', file, record: `box ${i}`, fix: 'write each box as [a, b, c, d] in the layout given by --format'});
+        code: 'E_SHAPE',
+        file,
+        record: `box ${i}`,
+        fix: 'write each box as [a, b, c, d] in the layout given by --format',
+      });
     }
     flat.set(box as number[], 4 * i);
   });
@@ -36,21 +40,34 @@ export interface SimilarityResult {
 }
 
 /** Reads two box files (or `-`), validates them and computes the pairwise matrix. */
-export async function similarityFromFiles(fileA: string, fileB: string, metric: Metric, format: BoxFormat,
-  opts: SimilarityOptions): Promise<SimilarityResult> {
+export async function similarityFromFiles(
+  fileA: string,
+  fileB: string,
+  metric: Metric,
+  format: BoxFormat,
+  opts: SimilarityOptions,
+): Promise<SimilarityResult> {
   if (fileA === '-' && fileB === '-') {
-    throw new UserError('only one of A and B can be read from stdin', {code: 'E_ARGS', fix: 'give one of them as a file'});
+    throw new UserError('only one of A and B can be read from stdin', {
+      code: 'E_ARGS',
+      fix: 'give one of them as a file',
+    });
   }
   const {c} = similarityParams(opts);
-  const boxes = await Promise.all([fileA, fileB].map(async (file) => {
-    const raw = parseBoxList(await readJson(file), file);
-    const xyxy = toXyxy(raw, format);
-    assertValidBoxes(xyxy, {file, format, original: raw});
-    return xyxy;
-  }));
+  const boxes = await Promise.all(
+    [fileA, fileB].map(async (file) => {
+      const raw = parseBoxList(await readJson(file), file);
+      const xyxy = toXyxy(raw, format);
+      assertValidBoxes(xyxy, {file, format, original: raw});
+      return xyxy;
+    }),
+  );
   const [a, b] = boxes;
   const flat = pairwise(metric, a, b, opts);
-  const rows = a.length / 4, cols = b.length / 4;
-  const matrix = Array.from({length: rows}, (_, i) => Array.from(flat.subarray(i * cols, (i + 1) * cols), f32ToShortest));
+  const rows = a.length / 4,
+    cols = b.length / 4;
+  const matrix = Array.from({length: rows}, (_, i) =>
+    Array.from(flat.subarray(i * cols, (i + 1) * cols), f32ToShortest),
+  );
   return {metric, format, c, nwdForm: opts.nwdForm ?? 'exact', rows, cols, matrix};
 }

@@ -16,14 +16,21 @@ test('the variants change one NWD choice at a time from the IoU baseline, then a
 });
 
 test('ablation table: percentages, "-" for undefined bins, positives per GT', () => {
-  const row: AblationRow = {...VARIANTS[0], stats: {AP: 0.1234, AP50: 0.5, AP75: 0, APvt: -1, APt: 0.2, APs: 0.3, APm: -1},
-    positivesPerGt: 1.234, zeroShare: 0.25, seconds: 1};
+  const row: AblationRow = {
+    ...VARIANTS[0],
+    stats: {AP: 0.1234, AP50: 0.5, AP75: 0, APvt: -1, APt: 0.2, APs: 0.3, APm: -1},
+    positivesPerGt: 1.234,
+    zeroShare: 0.25,
+    seconds: 1,
+  };
   const lines = ablationTable([row]).split('\n');
   assert.equal(lines.length, 3);
   assert.equal(lines[2], '| iou | iou | smoothl1 | iou | 12.3 | 50.0 | 0.0 | - | 20.0 | 30.0 | - | 1.23 | 25% |');
 });
 
 test('an unknown variant is a user error naming the choices', async () => {
-  await assert.rejects(runAblation({out: tempDir()}, ['iou', 'bogus']), (e: unknown) =>
-    e instanceof UserError && /bogus/.test(e.message) && /all-nwd/.test(e.fix ?? ''));
+  await assert.rejects(
+    runAblation({out: tempDir()}, ['iou', 'bogus']),
+    (e: unknown) => e instanceof UserError && /bogus/.test(e.message) && /all-nwd/.test(e.fix ?? ''),
+  );
 });
