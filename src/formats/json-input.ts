@@ -71,12 +71,13 @@ export function recordLabel(r: SourcedRecord): string {
 
 const SMALL_ARRAY_BYTES = 256 * 1024 * 1024;
 
-function inputStream(file: string): Readable {
-  return file === '-' ? process.stdin : createReadStream(file);
+/** The first non-whitespace character of the input, and how to stream all of it (opened only if needed). */
+interface Peeked {
+  first: string;
+  open: () => Readable;
 }
 
-/** The first non-whitespace character of the input and a stream that still yields all of it. */
-async function peek(file: string): Promise<{first: string; stream: Readable}> {
+async function peek(file: string): Promise<Peeked> {
   if (file !== '-') {
     const fh = await open(file, 'r').catch((err) => {
       throw notReadable(file, err);
@@ -86,13 +87,13 @@ async function peek(file: string): Promise<{first: string; stream: Readable}> {
       let pos = 0;
       for (;;) {
         const {bytesRead} = await fh.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) return {first: '', stream: inputStream(file)};
+        if (bytesRead === 0) return {first: '', open: () => createReadStream(file)};
         const s = buf
           .subarray(0, bytesRead)
           .toString('utf8')
           .replace(/^\uFEFF/, '')
           .trimStart();
-        if (s) return {first: s[0], stream: inputStream(file)};
+        if (s) return {first: s[0], open: () => createReadStream(file)};
         pos += bytesRead;
       }
     } finally {
@@ -107,7 +108,7 @@ async function peek(file: string): Promise<{first: string; stream: Readable}> {
  * read back (unshift), so the caller streams stdin from its start. (Leaving a `for await`
  * loop early would destroy stdin.)
  */
-async function peekStdin(): Promise<{first: string; stream: Readable}> {
+async function peekStdin(): Promise<Peeked> {
   const stdin = process.stdin;
   const head: Buffer[] = [];
   for (;;) {
@@ -120,11 +121,11 @@ async function peekStdin(): Promise<{first: string; stream: Readable}> {
         .trimStart();
       if (s) {
         stdin.unshift(Buffer.concat(head));
-        return {first: s[0], stream: stdin};
+        return {first: s[0], open: () => stdin};
       }
       continue;
     }
-    if (stdin.readableEnded) return {first: '', stream: Readable.from([])};
+    if (stdin.readableEnded) return {first: '', open: () => Readable.from([])};
     await new Promise<void>((resolve) => {
       const done = () => {
         stdin.off('readable', done);
@@ -145,7 +146,7 @@ export type RecordsFormat = 'array' | 'jsonl';
  * from a file or stdin. Calls `onFormat` once before the first record.
  */
 export async function* readRecords(file: string, onFormat?: (f: RecordsFormat) => void): AsyncGenerator<SourcedRecord> {
-  const {first, stream} = await peek(file);
+  const {first, open: openInput} = await peek(file);
   if (first === '') {
     onFormat?.('jsonl');
     return;
@@ -153,17 +154,16 @@ export async function* readRecords(file: string, onFormat?: (f: RecordsFormat) =
   if (first === '[') {
     onFormat?.('array');
     if (file !== '-' && (await stat(file)).size <= SMALL_ARRAY_BYTES) {
-      stream.destroy();
       const all = parseJson(await readText(file), file);
       if (!Array.isArray(all)) throw new UserError('expected a JSON array of records', {code: 'E_SHAPE', file});
       for (let i = 0; i < all.length; i++) yield {value: all[i], index: i};
       return;
     }
-    yield* streamArrayRecords(stream, file);
+    yield* streamArrayRecords(openInput(), file);
     return;
   }
   onFormat?.('jsonl');
-  const lines = createInterface({input: stream, crlfDelay: Infinity});
+  const lines = createInterface({input: openInput(), crlfDelay: Infinity});
   let line = 0,
     index = 0;
   for await (const text of lines) {

@@ -9,6 +9,7 @@ import {info} from '../cli/log.js';
 import {UserError} from '../cli/errors.js';
 import {runPipeline, type PipelineOptions} from './pipeline.js';
 import type {AssignerName, RegLoss} from '../detector/config.js';
+import type {PositivesImage} from '../assign/positives.js';
 
 export interface Variant {
   name: string;
@@ -46,14 +47,28 @@ export interface AblationResult {
   table: string;
 }
 
+/** Per-image boxes of a training GT for the positives analysis, loaded once per file. */
+const imagesCache = new Map<string, Promise<PositivesImage[]>>();
+
+function trainImages(trainGt: string): Promise<PositivesImage[]> {
+  let cached = imagesCache.get(trainGt);
+  if (!cached) {
+    cached = (async () => {
+      const [{loadCocoGt}, {positivesImages}] = await Promise.all([
+        import('../formats/coco.js'),
+        import('../stats/stats.js'),
+      ]);
+      return positivesImages(await loadCocoGt(trainGt)).images;
+    })();
+    imagesCache.set(trainGt, cached);
+  }
+  return cached;
+}
+
 /** Positives per GT on the training split for one assigner. */
 async function positives(trainGt: string, assigner: AssignerName, c: number): Promise<{mean: number; zero: number}> {
-  const [{loadCocoGt}, {positivesImages}, {positivesPerGt}] = await Promise.all([
-    import('../formats/coco.js'),
-    import('../stats/stats.js'),
-    import('../assign/positives.js'),
-  ]);
-  const {images} = positivesImages(await loadCocoGt(trainGt));
+  const {positivesPerGt} = await import('../assign/positives.js');
+  const images = await trainImages(trainGt);
   const r = positivesPerGt(images, {assigner, ...(assigner === 'iou' || assigner === 'atss-iou' ? {} : {c})});
   return {mean: r.perBin.all.meanPositives, zero: r.perBin.all.zeroShare};
 }

@@ -97,3 +97,8 @@ export function checkImages(
     );
   }
 }
+
+/** Reads the COCO GT in `file` and checks that every image it lists exists under `imagesDir`. */
+export async function checkImageFiles(file: string, imagesDir: string): Promise<void> {
+  checkImages(asCoco(await readJson(file), file), file, imagesDir);
+}

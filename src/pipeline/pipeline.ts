@@ -16,7 +16,7 @@ import {UserError} from '../cli/errors.js';
 import {AtomicWriter, writeFileAtomic} from '../cli/atomic.js';
 import {info} from '../cli/log.js';
 import {StepRunner} from './steps.js';
-import {splitCoco, checkImages, type PipelineData} from './data.js';
+import {splitCoco, checkImageFiles, type PipelineData} from './data.js';
 import type {AssignerName, RegLoss} from '../detector/config.js';
 import type {Preset} from '../detector/train.js';
 import type {BackendChoice} from '../detector/backend.js';
@@ -123,8 +123,7 @@ async function dataStep(runner: StepRunner, o: PipelineOptions, dir: string): Pr
   }
   const images = resolve(o.images!);
   if (o.val) {
-    const {readJson} = await import('../formats/json-input.js');
-    for (const f of [o.data, o.val]) checkImages((await readJson(f)) as {images: []}, f, images);
+    for (const f of [o.data, o.val]) await checkImageFiles(f, images);
     return {train: resolve(o.data), val: resolve(o.val), images};
   }
   const split = {train: join(dir, 'train.json'), val: join(dir, 'val.json'), images};
