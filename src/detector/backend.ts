@@ -3,7 +3,7 @@
  *
  * Order for `auto`: `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node` (optional dependencies:
  * absent offline, or present without their native addon after `npm ci --ignore-scripts`, which
- * counts as absent), `@tensorflow/tfjs-backend-wasm` (SIMD, one thread, plus our gradient kernels
+ * counts as absent), `@tensorflow/tfjs-backend-wasm` (SIMD, threaded, plus our gradient kernels
  * from `./kernels/`), then the pure-JS `cpu` backend. Every import here is lazy so that
  * `nwd --help` never loads tfjs.
  */
@@ -11,6 +11,7 @@ import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
 import {UserError} from '../cli/errors.js';
 import {info, verbose} from '../cli/log.js';
+import {startThreaded, wasmThreads} from './wasm-threads.js';
 
 /** The tfjs namespace (`@tensorflow/tfjs`, or tfjs-node, which re-exports it). */
 export type Tf = typeof import('@tensorflow/tfjs');
@@ -30,6 +31,8 @@ export interface SelectedBackend {
 }
 
 const cache = new Map<BackendChoice, Promise<SelectedBackend>>();
+/** Threads the wasm backend runs with, once started. */
+let wasmRunning = 1;
 
 /**
  * Loads and activates a backend: `auto` (default) takes the first that works in BACKENDS order,
@@ -63,6 +66,8 @@ export async function loadTf(): Promise<Tf> {
 
 async function select(preferred: BackendChoice): Promise<SelectedBackend> {
   const order: readonly BackendName[] = preferred === 'auto' ? BACKENDS : [preferred];
+  // A bad NWD_THREADS is the user's error, not a reason to fall back to another backend.
+  if (order.includes('wasm')) wasmThreads();
   const reasons: string[] = [];
   for (const name of order) {
     const got = await tryLoad(name);
@@ -72,7 +77,8 @@ async function select(preferred: BackendChoice): Promise<SelectedBackend> {
     }
     const sel: SelectedBackend = {name, tf: got, reasons};
     const why = reasons.length ? ` (${reasons.join('; ')})` : '';
-    const msg = `tfjs backend: ${name}${preferred === 'auto' ? '' : ' (forced)'}${why}`;
+    const threads = name === 'wasm' ? `, ${wasmRunning} thread${wasmRunning === 1 ? '' : 's'}` : '';
+    const msg = `tfjs backend: ${name}${threads}${preferred === 'auto' ? '' : ' (forced)'}${why}`;
     // One line at normal level: which backend ran matters to anyone reading a training log.
     info(name === 'cpu' && preferred === 'auto' ? `${msg}; training will be very slow` : msg);
     return sel;
@@ -90,13 +96,9 @@ async function tryLoad(name: BackendName): Promise<Tf | string> {
   try {
     if (name === 'tensorflow' || name === 'tensorflow-gpu') return await loadNodeBackend(name);
     const tf = await import('@tensorflow/tfjs');
-    if (name === 'wasm') await prepareWasm(tf);
+    if (name === 'wasm') return await startWasm(tf);
     if (!(await tf.setBackend(name))) return 'backend failed to initialise';
     await tf.ready();
-    if (name === 'wasm') {
-      (await import('./kernels/register.js')).registerWasmGradients(tf);
-      verbose(`wasm backend: SIMD ${(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'on' : 'off'}, 1 thread`);
-    }
     return tf;
   } catch (err) {
     return describeLoadError(err);
@@ -131,14 +133,30 @@ export async function loadNodeBackend(name: 'tensorflow' | 'tensorflow-gpu',
   return 'native binding failed to initialise';
 }
 
-async function prepareWasm(tf: Tf): Promise<void> {
+/**
+ * Starts tfjs-backend-wasm with `wasmThreads()` threads (the threaded SIMD build when more than
+ * one, see wasm-threads.ts) and registers our gradient kernels.
+ */
+async function startWasm(tf: Tf): Promise<Tf | string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const require = createRequire(import.meta.url);
   // main is dist/tf-backend-wasm.node.js; the .wasm files sit beside it.
   const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
   wasm.setWasmPaths(`${join(dist, '/')}`);
-  // Threads need a worker script path that does not exist in Node (ERR_WORKER_PATH).
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = simd ? wasmThreads() : 1;
+  wasmRunning = 1;
+  if (threads > 1) {
+    wasmRunning = await startThreaded(tf, wasm, dirname(dist), threads);
+  } else {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    if (!(await tf.setBackend('wasm'))) return 'backend failed to initialise';
+    await tf.ready();
+  }
+  (await import('./kernels/register.js')).registerWasmGradients(tf);
+  verbose(`wasm backend: SIMD ${simd ? 'on' : 'off'}, ${wasmRunning} thread${wasmRunning === 1 ? '' : 's'} ` +
+    '(NWD_THREADS sets the count)');
+  return tf;
 }
 
 function describeLoadError(err: unknown, pkg?: string): string {

@@ -10,6 +10,7 @@ import {fpn} from './neck.js';
 import {denseHead} from './head.js';
 import {anchorsPerCell} from './anchors.js';
 import type {DetectorConfig} from './config.js';
+import {subSeed} from '../util/rng.js';
 
 /** Builds the detector. `backbone` is a user's model with outputs at strides 4 and 8 (see loadBackbone). */
 export function buildDetector(cfg: DetectorConfig, backbone?: tf.LayersModel): tf.LayersModel {
@@ -38,7 +39,7 @@ export function buildDetector(cfg: DetectorConfig, backbone?: tf.LayersModel): t
  * Biases keep their initial constants; layers of a user's backbone are left alone.
  */
 export function seedWeights(model: tf.LayersModel, seed: number): void {
-  let s = seed >>> 0;
+  let index = 0;
   for (const layer of model.layers) {
     if (!/^(backbone|neck|head)_/.test(layer.name) || layer.getClassName() !== 'Conv2D') continue;
     // getWeights hands out the live variables: read shapes only, never dispose them.
@@ -48,7 +49,8 @@ export function seedWeights(model: tf.LayersModel, seed: number): void {
     const shape = kernel.shape;
     const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const std = /_(cls|reg)$/.test(layer.name) ? 0.01 : Math.sqrt(2 / fanIn);
-    const fresh = tf.randomNormal(shape, 0, std, 'float32', s++);
+    // tfjs treats a seed of 0 as none (it falls back to Math.random): keep per-layer seeds >= 1.
+    const fresh = tf.randomNormal(shape, 0, std, 'float32', subSeed(seed, index++) || 1);
     layer.setWeights([fresh, ...rest]);
     fresh.dispose();
   }

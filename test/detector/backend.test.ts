@@ -42,7 +42,7 @@ describe('selectBackend', () => {
     assert.deepEqual(a.reasons.map((r) => r.split(':')[0]), ['tensorflow-gpu', 'tensorflow']);
     const lines = stderr.split('\n').filter((l) => l.includes('tfjs backend:'));
     assert.equal(lines.length, 1, stderr);
-    assert.match(lines[0], /tfjs backend: wasm \(tensorflow-gpu: .+; tensorflow: .+\)/);
+    assert.match(lines[0], /tfjs backend: wasm, \d+ threads? \(tensorflow-gpu: .+; tensorflow: .+\)/);
     assert.match(stderr, /SIMD on/);
   });
 
