@@ -18,6 +18,7 @@ import {performance} from 'node:perf_hooks';
 import type * as tfT from '@tensorflow/tfjs';
 import {selectBackend, type Tf} from '../src/detector/backend.js';
 import {useWasmKernel} from '../src/detector/kernels/register.js';
+import {wasmThreads} from '../src/detector/wasm-threads.js';
 import {batchNormalization} from '../src/detector/layers/batchnorm.js';
 import {report, lcg} from './common.js';
 
@@ -207,8 +208,8 @@ function graphSpec(model: tfT.LayersModel): unknown[] {
 // Builds the same graph in PyTorch (NCHW) and times it on one thread; prints one JSON object.
 const TORCH = String.raw`
 import json, sys, time, torch, torch.nn as nn, torch.nn.functional as F
-torch.set_num_threads(1); torch.set_num_interop_threads(1); torch.manual_seed(0)
 spec = json.load(sys.stdin); B, sides = spec['batch'], spec['sides']
+torch.set_num_threads(spec['threads']); torch.set_num_interop_threads(1); torch.manual_seed(0)
 class Net(nn.Module):
     def __init__(s, layers):
         super().__init__(); s.layers = layers; s.mods = nn.ModuleDict(); ch = {}
@@ -273,11 +274,11 @@ res['params'] = sum(p.numel() for p in net.parameters())
 print(json.dumps(res))
 `;
 
-/** PyTorch one-thread times for the graph, or the reason there are none. */
-function torchTimes(model: tfT.LayersModel, sides: number[]): Record<string, number> | string {
+/** PyTorch times for the graph on `threads` threads, or the reason there are none. */
+function torchTimes(model: tfT.LayersModel, sides: number[], threads = 1): Record<string, number> | string {
   const probe = spawnSync('python3', ['-c', 'import torch'], {encoding: 'utf8'});
   if (probe.error || probe.status !== 0) return 'no python3 with torch here';
-  const input = JSON.stringify({batch: BATCH, sides, layers: graphSpec(model)});
+  const input = JSON.stringify({batch: BATCH, sides, threads, layers: graphSpec(model)});
   const r = spawnSync('python3', ['-c', TORCH], {input, encoding: 'utf8', maxBuffer: 1 << 24});
   if (r.status !== 0) return `the PyTorch run failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
   return JSON.parse(r.stdout) as Record<string, number>;
@@ -290,7 +291,7 @@ function benchNet(tf: Tf, model: tfT.LayersModel, tag: string, key: string): Ste
   const inf128 = timeInference(tf, model, 128, 5),
     inf256 = timeInference(tf, model, 256, 3);
   const torch = torchTimes(model, [128, 256]);
-  const note = `${tag}${typeof torch === 'string' ? `; PyTorch skipped: ${torch}` : ''}`;
+  const note = `${tag}; wasm ${threadsNote()}${typeof torch === 'string' ? `; PyTorch skipped: ${torch}` : ''}`;
   const t = (k: string) => (typeof torch === 'string' ? null : torch[k]);
   const cpuNote = (ours: StepTimes, side: number) => {
     const theirs = t(`train_${side}_cpu`);
@@ -327,7 +328,29 @@ function benchNet(tf: Tf, model: tfT.LayersModel, tag: string, key: string): Ste
     t('infer_256'),
     `${(1000 / inf256).toFixed(0)} images/s on wasm; ${note}`,
   );
+  if (wasmThreads() > 1) {
+    // Like for like: PyTorch on as many threads as wasm has.
+    const n = wasmThreads();
+    const torchN = torchTimes(model, [128], n);
+    report(`train_step_8x128_${key}_wasm_vs_torch${n}`, wasm128.wall, `pytorch ${n} threads`,
+      typeof torchN === 'string' ? null : torchN.train_128, note);
+  }
   return wasm128;
+}
+
+/** The wasm backend's threads (NWD_THREADS, default: the cores), for notes. */
+const threadsNote = () => `${wasmThreads()} thread${wasmThreads() === 1 ? '' : 's'}`;
+
+/**
+ * ms per training step of `preset`'s detector at 8x128x128 on the single-threaded wasm build, timed in
+ * a child process (the backend's thread count is fixed per process), or the reason there is none.
+ */
+function singleThreadStep(preset: string): number | string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', 'train'], {encoding: 'utf8',
+    env: {...process.env, NWD_THREADS: '1', BENCH_TRAIN_SINGLE: '1', BENCH_TRAIN_PRESET: preset}});
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) return `the one-thread run failed: ${r.stderr.trim().split('\n').pop()}`;
+  return (JSON.parse(line) as {ms: number}).ms;
 }
 
 const describe = (label: string, m: tfT.LayersModel) =>
@@ -338,11 +361,22 @@ export async function run(): Promise<void> {
   const preset = process.env.BENCH_TRAIN_PRESET ?? 'smoke';
   const det = await detector(preset);
   if (typeof det === 'string') process.stderr.write(`bench train: detector skipped: ${det}\n`);
+  if (process.env.BENCH_TRAIN_SINGLE === '1') {
+    // The child of singleThreadStep: one number, then done.
+    if (typeof det !== 'string') console.log(JSON.stringify({ms: timeSteps(tf, det, 128, 2, 5).wall}));
+    return;
+  }
   const nets: Array<[tfT.LayersModel, string, string]> = [];
   if (typeof det !== 'string') nets.push([det, describe(`detector, preset ${preset}`, det), 'detector']);
   const stand = standIn(tf, 'none');
   nets.push([stand, describe('stand-in net (bench/train.ts)', stand), 'standin']);
   const wasm128 = nets.map(([m, tag, key]) => benchNet(tf, m, tag, key));
+  if (typeof det !== 'string' && wasmThreads() > 1) {
+    const one = singleThreadStep(preset);
+    report('train_step_8x128_detector_wasm_threads', wasm128[0].wall, 'wasm 1 thread',
+      typeof one === 'string' ? null : one, `${nets[0][1]}; ours: wasm ${threadsNote()}` +
+      `${typeof one === 'string' ? `; ${one}` : ''}`);
+  }
 
   // Ablations on wasm with the stand-in: tfjs's own input-gradient kernel, and tfjs's batch norm.
   const standTag = nets[nets.length - 1][1];
