@@ -10,7 +10,7 @@
 import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
 import {UserError} from '../cli/errors.js';
-import {info, verbose} from '../cli/log.js';
+import {info, verbose, warn} from '../cli/log.js';
 import {startThreaded, wasmThreads} from './wasm-threads.js';
 
 /** The tfjs namespace (`@tensorflow/tfjs`, or tfjs-node, which re-exports it). */
@@ -147,8 +147,15 @@ async function startWasm(tf: Tf): Promise<Tf | string> {
   const threads = simd ? wasmThreads() : 1;
   wasmRunning = 1;
   if (threads > 1) {
-    wasmRunning = await startThreaded(tf, wasm, dirname(dist), threads);
-  } else {
+    try {
+      wasmRunning = await startThreaded(tf, wasm, dirname(dist), threads);
+    } catch (err) {
+      // Each tf.setBackend('wasm') instantiates the module anew, so one thread still works.
+      warn(`the threaded wasm backend did not start (${(err as Error).message}); running on one thread ` +
+        '(NWD_THREADS=1 skips the attempt)');
+    }
+  }
+  if (wasmRunning === 1) {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (!(await tf.setBackend('wasm'))) return 'backend failed to initialise';
     await tf.ready();
