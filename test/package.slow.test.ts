@@ -35,4 +35,15 @@ test('npm pack -> npm install in a clean folder -> nwd runs', {timeout: 600_000}
   const sim = spawnSync(nwd, ['similarity', 'a.json', 'b.json'], {cwd: app, encoding: 'utf8', env});
   assert.equal(sim.status, 0, sim.stderr);
   assert.deepEqual(JSON.parse(sim.stdout), [[0.80174005]]);
+  // The detector from the installed package: tfjs-backend-wasm's threaded build loads its
+  // worker scripts from there, and the process exits when done.
+  const synth = spawnSync(nwd, ['synth', '--out', 's', '--images', '4'], {cwd: app, encoding: 'utf8', env});
+  assert.equal(synth.status, 0, synth.stderr);
+  const trainArgs = ['train', '--data', 's/train.json', '--images', 's/images', '--out', 'm', '--preset', 'smoke',
+    '--epochs', '1', '--json'];
+  const trained = spawnSync(nwd, trainArgs, {cwd: app, encoding: 'utf8', env: {...env, NWD_THREADS: '2'},
+    timeout: 300_000});
+  assert.equal(trained.status, 0, trained.stderr);
+  assert.match(trained.stderr, /tfjs backend: wasm, 2 threads/);
+  assert.equal(JSON.parse(trained.stdout).epochs.length, 1);
 });
