@@ -18,7 +18,7 @@ import {performance} from 'node:perf_hooks';
 import type * as tfT from '@tensorflow/tfjs';
 import {selectBackend, type Tf} from '../src/detector/backend.js';
 import {useWasmKernel} from '../src/detector/kernels/register.js';
-import {wasmThreads} from '../src/detector/wasm-threads.js';
+import {threadsLabel, wasmThreads} from '../src/detector/wasm-threads.js';
 import {batchNormalization} from '../src/detector/layers/batchnorm.js';
 import {report, lcg} from './common.js';
 
@@ -339,7 +339,7 @@ function benchNet(tf: Tf, model: tfT.LayersModel, tag: string, key: string): Ste
 }
 
 /** The wasm backend's threads (NWD_THREADS, default: the cores), for notes. */
-const threadsNote = () => `${wasmThreads()} thread${wasmThreads() === 1 ? '' : 's'}`;
+const threadsNote = () => threadsLabel(wasmThreads());
 
 /**
  * ms per training step of `preset`'s detector at 8x128x128 on the single-threaded wasm build, timed in

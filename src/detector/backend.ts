@@ -11,7 +11,7 @@ import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
 import {UserError} from '../cli/errors.js';
 import {info, verbose, warn} from '../cli/log.js';
-import {startThreaded, wasmThreads} from './wasm-threads.js';
+import {startThreaded, threadsLabel, wasmThreads} from './wasm-threads.js';
 
 /** The tfjs namespace (`@tensorflow/tfjs`, or tfjs-node, which re-exports it). */
 export type Tf = typeof import('@tensorflow/tfjs');
@@ -77,7 +77,7 @@ async function select(preferred: BackendChoice): Promise<SelectedBackend> {
     }
     const sel: SelectedBackend = {name, tf: got, reasons};
     const why = reasons.length ? ` (${reasons.join('; ')})` : '';
-    const threads = name === 'wasm' ? `, ${wasmRunning} thread${wasmRunning === 1 ? '' : 's'}` : '';
+    const threads = name === 'wasm' ? `, ${threadsLabel(wasmRunning)}` : '';
     const msg = `tfjs backend: ${name}${threads}${preferred === 'auto' ? '' : ' (forced)'}${why}`;
     // One line at normal level: which backend ran matters to anyone reading a training log.
     info(name === 'cpu' && preferred === 'auto' ? `${msg}; training will be very slow` : msg);
@@ -161,8 +161,7 @@ async function startWasm(tf: Tf): Promise<Tf | string> {
     await tf.ready();
   }
   (await import('./kernels/register.js')).registerWasmGradients(tf);
-  verbose(`wasm backend: SIMD ${simd ? 'on' : 'off'}, ${wasmRunning} thread${wasmRunning === 1 ? '' : 's'} ` +
-    '(NWD_THREADS sets the count)');
+  verbose(`wasm backend: SIMD ${simd ? 'on' : 'off'}, ${threadsLabel(wasmRunning)} (NWD_THREADS sets the count)`);
   return tf;
 }
 

@@ -38,6 +38,11 @@ export function wasmThreads(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
+/** "1 thread", "2 threads": for log lines and notes. */
+export function threadsLabel(n: number): string {
+  return `${n} thread${n === 1 ? '' : 's'}`;
+}
+
 /**
  * Emscripten refs a worker while it runs a pthread, and XNNPACK's pool threads run for the life of
  * the process: unref them so that Node can exit when the work is done.
@@ -80,7 +85,8 @@ export async function startThreaded(tf: Tf, wasm: WasmModule, pkgDir: string, th
   // The worker script turns a FileBlob (received as a plain object) back into its path.
   URL.createObjectURL = ((blob: FileBlob) => {
     const worker = `${blob.path}.cjs`;
-    writeFileSync(worker, `URL.createObjectURL=(o)=>o.path;URL.revokeObjectURL=()=>{};\n${readFileSync(blob.path, 'utf8')}`);
+    const prelude = 'URL.createObjectURL=(o)=>o.path;URL.revokeObjectURL=()=>{};\n';
+    writeFileSync(worker, prelude + readFileSync(blob.path, 'utf8'));
     return worker;
   }) as unknown as typeof URL.createObjectURL;
   const cores = saved.cpus();
